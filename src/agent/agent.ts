@@ -1,0 +1,140 @@
+/**
+ * The agent's lifecycle: build every component from the configuration, run, and shut down cleanly.
+ *
+ * Shutdown order matters for "nothing lost, nothing duplicated": stop reading, let batches in transforms
+ * reach the sink, flush the sink (bounded by the grace period), then persist the checkpoints — which only
+ * ever hold acknowledged positions, so whatever did not make it is read again at the next start.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/load.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+import { startHttpServer } from '../server/http.js';
+import { createSink } from '../sinks/create.js';
+import type { Sink } from '../sinks/sink.js';
+import { Tailer, type FileInput } from '../sources/file/tailer.js';
+import type { Transform } from '../transforms/transform.js';
+import { InflightBudget } from './budget.js';
+import { buildInputs } from './inputs.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { Pipeline } from './pipeline.js';
+import { buildTransforms } from './transforms.js';
+
+export interface AgentOptions {
+  root: string;
+  /** replaces the default inputs */
+  inputGlobs?: string[];
+  oneshot?: boolean;
+  logger?: Logger;
+  /** used by tests and benchmarks to supply a sink */
+  sink?: Sink;
+}
+
+export interface AgentHandle {
+  /** resolves with the exit code when the agent has stopped (oneshot end, or after stop()) */
+  done: Promise<number>;
+  stop(reason?: string): Promise<number>;
+  metricsPort?: number;
+  tailer: Tailer;
+  sink: Sink;
+}
+
+export async function startAgent(config: Config, options: AgentOptions): Promise<AgentHandle> {
+  const logger = options.logger ?? createLogger();
+  const checkpointFile = join(config.dataDir, 'checkpoints.json');
+  const firstStart = !existsSync(checkpointFile);
+  const checkpoints = new CheckpointStore(config.dataDir);
+  const sink = options.sink ?? (await createSink(config, logger));
+  await sink.start();
+  const inputs: FileInput[] = buildInputs(config, options);
+  const { transforms, stop: stopTransforms, registerMetrics } = await buildTransforms(config, logger);
+  const pipeline = new Pipeline(transforms as Transform[], sink, (message, context) => logger.error(context, message));
+  const budget = new InflightBudget(config.pipeline.maxInflightBytes);
+  const tailer = new Tailer({
+    nodeName: config.nodeName,
+    inputs,
+    checkpoints,
+    budget,
+    sink: pipeline,
+    readChunkBytes: config.pipeline.readChunkBytes,
+    maxRecordBytes: config.pipeline.maxRecordBytes,
+    rescanIntervalMs: config.pipeline.rescanIntervalMs,
+    oneshot: options.oneshot,
+    firstStart,
+    onError: (message, context) => logger.warn(context, message),
+  });
+
+  const registry = createMetrics({
+    tailer: () => tailer.stats,
+    sink: () => sink.stats(),
+    sinkName: sink.name,
+    pipeline: () => pipeline.counters,
+    filesOpen: () => tailer.openFiles.length,
+    bytesBehind: () => tailer.bytesBehind(),
+    deletedBytesHeld: () => tailer.deletedBytesHeld(),
+    inflightBytes: () => budget.inUse,
+    backpressureMs: () => budget.blockedMs,
+    extra: registerMetrics,
+  });
+  let stopping = false;
+  let metricsPort: number | undefined;
+  let closeServer: (() => Promise<void>) | undefined;
+  if (config.server.address !== '' && !options.oneshot) {
+    const { server, port } = await startHttpServer(config.server.address, registry, {
+      live: () => !stopping,
+      ready: () => (sink.healthy() ? { ready: true } : { ready: false, reason: `${sink.name} unreachable` }),
+    });
+    metricsPort = port;
+    closeServer = () => new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  const checkpointTimer = setInterval(() => {
+    try {
+      checkpoints.flush();
+    } catch (error) {
+      logger.error({ file: checkpoints.path, error: (error as Error).message }, 'cannot write checkpoints');
+    }
+  }, config.pipeline.checkpointIntervalMs);
+  checkpointTimer.unref();
+
+  logger.info(
+    { node: config.nodeName, output: sink.name, dataDir: config.dataDir, inputs: inputs.map((i) => i.patterns).flat(), metricsPort },
+    'logferry agent started',
+  );
+
+  let finished: Promise<number> | undefined;
+  const shutdown = async (reason: string): Promise<number> => {
+    if (finished) return finished;
+    finished = (async () => {
+      stopping = true;
+      const deadline = Date.now() + config.pipeline.shutdownGraceMs;
+      await tailer.stop();
+      await Promise.race([pipeline.drained(), delay(Math.max(0, deadline - Date.now()))]);
+      await sink.shutdown(Math.max(0, deadline - Date.now() - 500));
+      clearInterval(checkpointTimer);
+      checkpoints.flush();
+      await stopTransforms();
+      await closeServer?.();
+      const stats = sink.stats();
+      const undelivered = tailer.openFiles.reduce((n, f) => n + f.acks.outstanding, 0);
+      logger.info({ reason, ...stats, undeliveredBatches: undelivered }, 'logferry agent stopped');
+      return stats.failed > 0 || (options.oneshot && undelivered > 0) ? 1 : 0;
+    })();
+    return finished;
+  };
+
+  const loop = tailer.start();
+  const done = options.oneshot
+    ? loop.then(async () => {
+        await pipeline.drained();
+        await sink.flush();
+        return shutdown('end of input');
+      })
+    : loop.then(() => shutdown('stopped'));
+  return { done, stop: shutdown, metricsPort, tailer, sink };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,49 @@
+/**
+ * The bound on bytes in flight between sources and sinks. Sources acquire before they read; bytes are
+ * released when their batch is acknowledged. When the budget is spent, sources wait: the files on disk
+ * are the buffer, so memory stays flat however large the backlog or however long an outage lasts.
+ */
+export class InflightBudget {
+  private used = 0;
+  private waiters: Array<() => void> = [];
+  private blockedSince = 0;
+  /** total milliseconds sources spent waiting for budget (a backpressure metric) */
+  blockedMs = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** true if `bytes` more can be taken now; the caller must then call {@link take}. */
+  available(bytes = 1): boolean {
+    return this.used === 0 || this.used + bytes <= this.limitBytes;
+  }
+
+  take(bytes: number): void {
+    this.used += bytes;
+  }
+
+  release(bytes: number): void {
+    if (bytes === 0) return;
+    this.used -= bytes;
+    if (this.used < 0) this.used = 0;
+    if (this.waiters.length > 0 && this.used < this.limitBytes) {
+      if (this.blockedSince) {
+        this.blockedMs += Date.now() - this.blockedSince;
+        this.blockedSince = 0;
+      }
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Resolves when some budget is free again. */
+  waitForRoom(): Promise<void> {
+    if (this.used < this.limitBytes) return Promise.resolve();
+    if (!this.blockedSince) this.blockedSince = Date.now();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}

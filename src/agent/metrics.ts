@@ -1,0 +1,75 @@
+/**
+ * Prometheus metrics, read from the components' own counters at scrape time: nothing is incremented on
+ * the per-record path for metrics' sake.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SinkStats } from '../sinks/sink.js';
+import type { TailerStats } from '../sources/file/stats.js';
+import type { PipelineCounters } from './pipeline.js';
+
+export interface MetricSources {
+  tailer?: () => TailerStats;
+  sink: () => SinkStats;
+  sinkName: string;
+  pipeline: () => PipelineCounters;
+  filesOpen?: () => number;
+  bytesBehind?: () => number;
+  deletedBytesHeld?: () => number;
+  inflightBytes: () => number;
+  backpressureMs: () => number;
+  extra?: (registry: Registry) => void;
+}
+
+/** A counter whose value is read from elsewhere: increments by the difference since the last scrape. */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number, labels: Record<string, string> = {}): void {
+  let last = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    labelNames: Object.keys(labels),
+    collect() {
+      const value = read();
+      if (value > last) this.inc(labels, value - last);
+      last = value;
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+export function createMetrics(sources: MetricSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'logferry_process_' });
+  const sink = { sink: sources.sinkName };
+  mirroredCounter(registry, 'logferry_records_in_total', 'Records produced by sources', () => sources.pipeline().recordsIn);
+  mirroredCounter(registry, 'logferry_records_sent_total', 'Records handed to the sink after transforms', () => sources.pipeline().recordsOut);
+  mirroredCounter(registry, 'logferry_sink_records_stored_total', 'Records newly stored', () => sources.sink().stored, sink);
+  mirroredCounter(registry, 'logferry_sink_records_duplicate_total', 'Records the backend already had', () => sources.sink().duplicates, sink);
+  mirroredCounter(registry, 'logferry_sink_records_dead_lettered_total', 'Records rejected and dead-lettered', () => sources.sink().deadLettered, sink);
+  mirroredCounter(registry, 'logferry_sink_records_failed_total', 'Records neither stored nor dead-lettered', () => sources.sink().failed, sink);
+  mirroredCounter(registry, 'logferry_sink_retries_total', 'Retried items and requests', () => sources.sink().retries, sink);
+  if (sources.tailer) {
+    const tailer = sources.tailer;
+    mirroredCounter(registry, 'logferry_source_bytes_read_total', 'Bytes read from files', () => tailer().bytesRead);
+    mirroredCounter(registry, 'logferry_source_rotations_total', 'Rotations followed', () => tailer().rotations);
+    mirroredCounter(registry, 'logferry_source_truncations_total', 'Truncations (copytruncate) detected', () => tailer().truncations);
+    mirroredCounter(registry, 'logferry_source_errors_total', 'File errors', () => tailer().errors);
+  }
+  if (sources.filesOpen) gauge(registry, 'logferry_files_open', 'Files being tailed', sources.filesOpen);
+  if (sources.bytesBehind) gauge(registry, 'logferry_bytes_behind', 'File bytes not yet acknowledged (size minus committed offset)', sources.bytesBehind);
+  if (sources.deletedBytesHeld) gauge(registry, 'logferry_deleted_bytes_held', 'Bytes of deleted files kept open until drained', sources.deletedBytesHeld);
+  gauge(registry, 'logferry_inflight_bytes', 'Bytes read and not yet acknowledged', sources.inflightBytes);
+  mirroredCounter(registry, 'logferry_backpressure_seconds_total', 'Time sources waited for the sink', () => sources.backpressureMs() / 1000);
+  sources.extra?.(registry);
+  return registry;
+}

@@ -1,0 +1,144 @@
+/**
+ * Loading the configuration: YAML file (optional) + environment + command-line overrides, validated in
+ * full before anything is read or sent. Every problem becomes a {@link UsageError} (exit 2) naming the
+ * key and the value that was wrong.
+ */
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../cli/errors.js';
+import { ENV_VARS } from './env-vars.js';
+import {
+  componentInputSchema,
+  containerInputSchema,
+  fileInputSchema,
+  journaldInputSchema,
+  localStoreSchema,
+  pipelineSchema,
+  serverSchema,
+} from './schema.js';
+import { configSectionSchemas } from './sections.js';
+
+export const configSchema = z.strictObject({
+  nodeName: z.string().min(1).optional(),
+  dataDir: z.string().min(1).optional(),
+  profile: z.enum(['node', 'sidecar']).default('node'),
+  inputs: z
+    .strictObject({
+      containers: containerInputSchema.prefault({}),
+      components: componentInputSchema.prefault({}),
+      files: z.array(fileInputSchema).default([]),
+      journald: journaldInputSchema.prefault({}),
+    })
+    .prefault({}),
+  kubernetes: configSectionSchemas.kubernetes.optional(),
+  output: z
+    .strictObject({
+      elasticsearch: configSectionSchemas.elasticsearch.optional(),
+      local: localStoreSchema.prefault({}),
+    })
+    .prefault({}),
+  pipeline: pipelineSchema.prefault({}),
+  server: serverSchema.prefault({}),
+});
+
+export type FileConfig = z.infer<typeof configSchema>;
+
+export interface LoadOptions {
+  configFile?: string;
+  env: NodeJS.ProcessEnv;
+  /** command-line values that win over the file */
+  overrides?: { dataDir?: string; profile?: 'node' | 'sidecar' };
+}
+
+export type OutputChoice =
+  | { kind: 'elasticsearch'; elasticsearch: NonNullable<Awaited<ReturnType<typeof configSectionSchemas.resolveElasticsearch>>> }
+  | { kind: 'local'; local: z.infer<typeof localStoreSchema> };
+
+export interface Config extends Omit<FileConfig, 'output'> {
+  nodeName: string;
+  dataDir: string;
+  output: OutputChoice;
+  source: string;
+}
+
+/** Where state lives by default: /var/lib/logferry in a cluster, ./logferry-data elsewhere. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  return env[ENV_VARS.KUBERNETES_SERVICE_HOST] ? '/var/lib/logferry' : 'logferry-data';
+}
+
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function keyPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
+  return out || '(top level)';
+}
+
+/** One line per problem: `config.yaml: pipeline.maxInflightBytes: expected number, got "lots"`. */
+export function formatZodError(error: z.ZodError, input: unknown, sourceName: string): string {
+  return error.issues
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        const where = issue.path.length > 0 ? `${keyPath(issue.path)}: ` : '';
+        return `${sourceName}: ${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      }
+      const value = valueAt(input, issue.path);
+      const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+      return `${sourceName}: ${keyPath(issue.path)}: ${issue.message} (got ${shown})`;
+    })
+    .join('\n');
+}
+
+export function parseConfigText(text: string, sourceName: string): FileConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new UsageError(`${sourceName}: not valid YAML: ${(error as Error).message}`);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new UsageError(formatZodError(result.error, raw, sourceName));
+  return result.data;
+}
+
+export async function loadConfig(options: LoadOptions): Promise<Config> {
+  const configFile = options.configFile ?? options.env[ENV_VARS.LOGFERRY_CONFIG];
+  let fileConfig: FileConfig;
+  if (configFile) {
+    let text: string;
+    try {
+      text = await readFile(configFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--config ${configFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    fileConfig = parseConfigText(text, configFile);
+  } else {
+    fileConfig = parseConfigText('{}', '(defaults)');
+  }
+  const env = options.env;
+  const profileFromEnv = env[ENV_VARS.LOGFERRY_PROFILE];
+  if (profileFromEnv !== undefined && profileFromEnv !== 'node' && profileFromEnv !== 'sidecar') {
+    throw new UsageError(`${ENV_VARS.LOGFERRY_PROFILE}: must be "node" or "sidecar" (got ${JSON.stringify(profileFromEnv)})`);
+  }
+  const elasticsearch = await configSectionSchemas.resolveElasticsearch(fileConfig.output.elasticsearch, env);
+  const output: OutputChoice = elasticsearch
+    ? { kind: 'elasticsearch', elasticsearch }
+    : { kind: 'local', local: fileConfig.output.local };
+  return {
+    ...fileConfig,
+    profile: options.overrides?.profile ?? (profileFromEnv as 'node' | 'sidecar' | undefined) ?? fileConfig.profile,
+    nodeName: fileConfig.nodeName ?? env[ENV_VARS.NODE_NAME] ?? hostname(),
+    dataDir: options.overrides?.dataDir ?? env[ENV_VARS.LOGFERRY_DATA_DIR] ?? fileConfig.dataDir ?? defaultDataDir(env),
+    output,
+    source: configFile ?? '(defaults)',
+  };
+}

@@ -1,0 +1,13 @@
+/** Counters every file source exposes (the metrics module reads them; they are never reset). */
+export class TailerStats {
+  bytesRead = 0;
+  opened = 0;
+  closed = 0;
+  rotations = 0;
+  truncations = 0;
+  /** files found again by identity after a rotation while the agent was stopped */
+  foundAgain = 0;
+  /** rotated files discovered in a directory that the glob never showed (several rotations between two looks) */
+  missedRotations = 0;
+  errors = 0;
+}

@@ -1,0 +1,151 @@
+/**
+ * One open file being tailed: reads chunks, splits lines, feeds its parser, and turns each chunk's
+ * records into one acknowledgement batch whose commit position never passes an incomplete record.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { OrderedAcks } from '../../agent/acks.js';
+import type { FileContext, LogRecord } from '../../event/record.js';
+import type { FileParser } from '../../parsers/file-parser.js';
+import type { FileFingerprint } from './identity.js';
+
+export type TailState = 'active' | 'draining' | 'closed';
+
+export interface ChunkSink {
+  /** records of one batch, batch already attached and counted */
+  emit(records: LogRecord[]): void;
+}
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+
+export class TailedFile {
+  state: TailState = 'active';
+  /** next byte to read */
+  readPos: number;
+  /** bytes of an incomplete last line, and the file offset of its first byte */
+  private carry: Buffer | undefined;
+  private carryStart = 0;
+  /** a line longer than the record limit: its head was emitted, the rest is skipped up to the newline */
+  private skipping = false;
+  private skipStart = 0;
+  /** when the state became 'draining' the next empty read means "drained" */
+  drainArmed = false;
+  lastCheckMs = 0;
+  lastDataMs = Date.now();
+  readonly openedAtMs = Date.now();
+  /** bytes known to be in the file (from the last stat), for the bytes-behind metric */
+  knownSize = 0;
+  nlink = 1;
+  /** its content was truncated away: late acknowledgements release budget but no longer move the checkpoint */
+  detached = false;
+  readonly acks: OrderedAcks<number>;
+
+  constructor(
+    readonly handle: FileHandle,
+    readonly path: string,
+    public realPath: string,
+    readonly input: string,
+    readonly fingerprint: FileFingerprint,
+    readonly key: string,
+    readonly context: FileContext,
+    readonly parser: FileParser,
+    startOffset: number,
+    onCommit: (file: TailedFile, position: number, releasedBytes: number) => void,
+  ) {
+    this.readPos = startOffset;
+    this.acks = new OrderedAcks<number>((position, released) => onCommit(this, position, released));
+  }
+
+  /** Position below which every record has been handed out (what a batch may commit once acknowledged). */
+  private commitPosition(linesEnd: number): number {
+    let position = linesEnd;
+    const pending = this.parser.pendingOffset();
+    if (pending >= 0 && pending < position) position = pending;
+    if (this.skipping && this.skipStart < position) position = this.skipStart;
+    return position;
+  }
+
+  /**
+   * Read up to `chunkBytes` and emit the records completed by it. Returns bytes read (0 at end of file).
+   * `maxLineBytes` bounds the carry: a longer line is handed to the parser (which cuts and flags it).
+   */
+  async readChunk(chunkBytes: number, maxLineBytes: number, sink: ChunkSink): Promise<number> {
+    const carry = this.carry;
+    const carryLength = carry === undefined ? 0 : carry.length;
+    let buffer = Buffer.allocUnsafe(carryLength + chunkBytes);
+    if (carry !== undefined) carry.copy(buffer, 0);
+    const { bytesRead } = await this.handle.read(buffer, carryLength, chunkBytes, this.readPos);
+    if (bytesRead === 0) return 0;
+    const base = carry === undefined ? this.readPos : this.carryStart;
+    this.readPos += bytesRead;
+    this.lastDataMs = Date.now();
+    buffer = buffer.subarray(0, carryLength + bytesRead);
+
+    const out: LogRecord[] = [];
+    const parser = this.parser;
+    let lineStart = 0;
+    let newline = buffer.indexOf(NEWLINE, carryLength);
+    while (newline !== -1) {
+      if (this.skipping) {
+        this.skipping = false;
+      } else {
+        const lineEnd = newline > lineStart && buffer[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+        parser.push(buffer, lineStart, lineEnd, base + lineStart, out);
+      }
+      lineStart = newline + 1;
+      newline = buffer.indexOf(NEWLINE, lineStart);
+    }
+    const rest = buffer.length - lineStart;
+    if (rest === 0) {
+      this.carry = undefined;
+    } else if (this.skipping) {
+      this.carry = undefined; // still inside the over-long line: drop its bytes as they come
+    } else if (rest > maxLineBytes) {
+      // Emit the head now (cut by the parser) instead of holding an unbounded line in memory.
+      parser.push(buffer, lineStart, buffer.length, base + lineStart, out);
+      this.skipping = true;
+      this.skipStart = base + lineStart;
+      this.carry = undefined;
+    } else {
+      this.carry = Buffer.from(buffer.subarray(lineStart));
+      this.carryStart = base + lineStart;
+    }
+    const linesEnd = this.carry === undefined ? base + buffer.length : this.carryStart;
+    this.emitBatch(out, this.commitPosition(linesEnd), bytesRead, sink);
+    return bytesRead;
+  }
+
+  /** Release records the parser holds past their flush timeout (multiline, idle partials). */
+  flushIdle(now: number, sink: ChunkSink): void {
+    const out: LogRecord[] = [];
+    this.parser.flushIdle(now, out);
+    if (out.length > 0) {
+      const linesEnd = this.carry === undefined ? this.readPos : this.carryStart;
+      this.emitBatch(out, this.commitPosition(linesEnd), 0, sink);
+    }
+  }
+
+  /** The file will not grow any more (rotated away and drained, deleted, or oneshot at its end). */
+  flushAll(sink: ChunkSink, includeIncompleteLine: boolean): void {
+    const out: LogRecord[] = [];
+    if (includeIncompleteLine && this.carry !== undefined && !this.skipping) {
+      this.parser.push(this.carry, 0, this.carry.length, this.carryStart, out);
+      this.carry = undefined;
+    }
+    this.parser.flushAll(out);
+    const linesEnd = this.carry === undefined ? this.readPos : this.carryStart;
+    this.emitBatch(out, this.commitPosition(linesEnd), 0, sink);
+  }
+
+  private emitBatch(out: LogRecord[], position: number, bytes: number, sink: ChunkSink): void {
+    const batch = this.acks.newBatch(position, bytes);
+    batch.pending = out.length;
+    for (let i = 0; i < out.length; i++) out[i].batch = batch;
+    if (out.length > 0) sink.emit(out);
+    batch.seal();
+  }
+
+  get hasIncompleteLine(): boolean {
+    return this.carry !== undefined;
+  }
+}
