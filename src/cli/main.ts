@@ -15,6 +15,7 @@ async function loadCommands(): Promise<CommandRegistrar[]> {
   const modules = await Promise.all([
     import('./commands/validate.js'),
     import('./commands/run.js'),
+    import('./commands/demo.js'),
   ]);
   return modules.map((m) => m.register);
 }

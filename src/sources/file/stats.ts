@@ -9,5 +9,7 @@ export class TailerStats {
   foundAgain = 0;
   /** rotated files discovered in a directory that the glob never showed (several rotations between two looks) */
   missedRotations = 0;
+  /** copytruncate copies read on from where the truncated original left off */
+  copiesDrained = 0;
   errors = 0;
 }

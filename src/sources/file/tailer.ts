@@ -57,6 +57,8 @@ export interface TailerOptions {
 
 const EOF_CHECK_INTERVAL_MS = 1000;
 const IDLE_WAIT_MS = 250;
+/** watch events ask for a rescan; a busy directory must not turn that into one per loop */
+const MIN_RESCAN_GAP_MS = 100;
 
 export class Tailer {
   private readonly files = new Map<string, TailedFile>();
@@ -125,7 +127,8 @@ export class Tailer {
       }
       const now = Date.now();
       for (const file of this.files.values()) if (file.state !== 'closed') file.flushIdle(now, sink);
-      if (this.rescanRequested || now - this.lastRescanMs >= this.options.rescanIntervalMs) await this.rescan(false);
+      const sinceRescan = now - this.lastRescanMs;
+      if ((this.rescanRequested && sinceRescan >= MIN_RESCAN_GAP_MS) || sinceRescan >= this.options.rescanIntervalMs) await this.rescan(false);
       if (!progressed) {
         if (this.options.oneshot && this.allAtEnd()) {
           for (const file of this.files.values()) file.flushAll(sink, true);
@@ -156,20 +159,22 @@ export class Tailer {
       file.drainArmed = true;
       return;
     }
-    if (!this.options.oneshot && now - file.lastCheckMs < EOF_CHECK_INTERVAL_MS) return;
-    file.lastCheckMs = now;
+    // fstat at every end of file (cheap): a copytruncate must be seen before the file grows back past us.
     const own = await file.handle.stat().catch(() => undefined);
     if (own === undefined) return this.finish(file, 'unreadable');
     file.knownSize = own.size;
     file.nlink = own.nlink;
     if (own.size < file.readPos) {
       this.stats.truncations++;
-      await this.finish(file, 'truncated');
+      const copied = await this.drainCopy(file);
+      await this.finish(file, copied ? 'replaced' : 'truncated');
       this.restartIdentity(file);
       this.rescanRequested = true;
       return;
     }
     if (own.size > file.readPos) return; // grew meanwhile: read on
+    if (!this.options.oneshot && now - file.lastCheckMs < EOF_CHECK_INTERVAL_MS) return;
+    file.lastCheckMs = now;
     const current = await stat(file.path).catch(() => undefined);
     if (current === undefined || current.ino !== file.fingerprint.ino || current.dev !== file.fingerprint.dev) {
       // Renamed away or deleted: whatever the writer added before that is still read, then the file is closed.
@@ -182,16 +187,58 @@ export class Tailer {
     }
   }
 
-  private async finish(file: TailedFile, reason: 'drained' | 'truncated' | 'unreadable'): Promise<void> {
+  /**
+   * copytruncate copies the file aside before truncating it: lines written after our last read exist only
+   * in the copy. Find the copy (same first line, another inode, at least as long as what we read) and read
+   * it on from our position with the same ids — offsets in a copy are the original's offsets.
+   */
+  private async drainCopy(file: TailedFile): Promise<boolean> {
+    const dir = dirname(file.realPath);
+    const stem = basename(file.realPath);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name === stem || !name.startsWith(stem) || name.endsWith('.gz')) continue;
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined || !info.isFile() || info.ino === file.fingerprint.ino || info.size < file.readPos) continue;
+      const fingerprint = await this.fingerprintOf(path);
+      if (fingerprint?.fingerprint !== file.fingerprint.fingerprint || this.files.has(identityKey(fingerprint))) continue;
+      const input = this.inputNamed(file.input);
+      const stored = this.options.checkpoints.get(file.key);
+      if (input === undefined || stored === undefined) return false;
+      // Resume at the last acknowledged offset, not where reading stopped: if the agent dies before the
+      // original's batches in flight are acknowledged, the copy's checkpoint still covers them. The overlap is
+      // re-sent with the same ids (same prefix, same offsets), so the backend keeps one copy.
+      const entry: CheckpointEntry = {
+        ...stored,
+        key: identityKey(fingerprint),
+        path,
+        ino: fingerprint.ino,
+        dev: fingerprint.dev,
+        offset: stored.offset,
+        idPrefix: file.context.idPrefix,
+        done: false,
+        updatedAt: Date.now(),
+      };
+      if (await this.openFile(input, path, 'beginning', { entry, realPath: path })) {
+        this.stats.copiesDrained++;
+        return true;
+      }
+      return false;
+    }
+    return false;
+  }
+
+  private async finish(file: TailedFile, reason: 'drained' | 'truncated' | 'replaced' | 'unreadable'): Promise<void> {
     if (file.state === 'closed') return;
-    file.flushAll(this.options.sink, reason !== 'truncated');
+    // 'replaced': a copy carries on from where this file's records stop, so what the parser holds is re-read there.
+    if (reason !== 'replaced') file.flushAll(this.options.sink, reason !== 'truncated');
     file.state = 'closed';
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     await file.handle.close().catch(() => undefined);
     // A drained file's entry is dropped once the file has left the disk (see pruneDone), not before, so
     // that a rescan never reads it again.
-    if (reason !== 'truncated') this.options.checkpoints.markDone(file.key, file.realPath);
+    if (reason === 'drained' || reason === 'unreadable') this.options.checkpoints.markDone(file.key, file.realPath);
     this.stats.closed++;
   }
 

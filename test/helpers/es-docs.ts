@@ -1,0 +1,73 @@
+/**
+ * Reading back what the agent shipped: every document of one test node (tests share one Elasticsearch,
+ * each uses its own NODE_NAME), and exactly-once checks over `seq=` markers.
+ */
+export interface ShippedDoc {
+  _id: string;
+  _index: string;
+  _source: Record<string, any>;
+}
+
+async function es(url: string, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(url + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok && response.status !== 404) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
+  return text ? JSON.parse(text) : {};
+}
+
+export async function docsForNode(url: string, nodeName: string, indexPattern = 'logstash-*'): Promise<ShippedDoc[]> {
+  await es(url, 'POST', `/${indexPattern}/_refresh?ignore_unavailable=true&allow_no_indices=true`);
+  const docs: ShippedDoc[] = [];
+  let after: unknown[] | undefined;
+  for (;;) {
+    const body: Record<string, unknown> = {
+      size: 5000,
+      query: { term: { 'host.name': nodeName } },
+      sort: [{ 'log.file.path': 'asc' }, { 'log.offset': 'asc' }, { '@timestamp': 'asc' }],
+      _source: true,
+    };
+    if (after) body.search_after = after;
+    const result = await es(url, 'POST', `/${indexPattern}/_search?ignore_unavailable=true&allow_no_indices=true`, body);
+    const hits = (result.hits?.hits ?? []) as Array<ShippedDoc & { sort: unknown[] }>;
+    for (const hit of hits) docs.push({ _id: hit._id, _index: hit._index, _source: hit._source });
+    if (hits.length < 5000) break;
+    after = hits[hits.length - 1].sort;
+  }
+  return docs;
+}
+
+export interface ExactlyOnceReport {
+  expected: number;
+  found: number;
+  missing: string[];
+  duplicated: string[];
+}
+
+/** Compare shipped `seq=` markers with the expected set: each must appear in exactly one document. */
+export function exactlyOnce(docs: ShippedDoc[], expected: Iterable<string>): ExactlyOnceReport {
+  const counts = new Map<string, number>();
+  for (const doc of docs) {
+    const message = String(doc._source.message ?? '');
+    const re = /seq=([\w-]+)/g;
+    let match: RegExpExecArray | null;
+    while ((match = re.exec(message)) !== null) counts.set(match[1], (counts.get(match[1]) ?? 0) + 1);
+  }
+  const missing: string[] = [];
+  const duplicated: string[] = [];
+  let total = 0;
+  for (const marker of expected) {
+    total++;
+    const n = counts.get(marker) ?? 0;
+    if (n === 0) missing.push(marker);
+    else if (n > 1) duplicated.push(marker);
+  }
+  return { expected: total, found: counts.size, missing: missing.slice(0, 20), duplicated: duplicated.slice(0, 20) };
+}
+
+export function markers(tag: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${tag}-${i}`);
+}
