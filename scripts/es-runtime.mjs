@@ -35,15 +35,24 @@ export function ensureJars({ quiet = true } = {}) {
   throw new ElasticsearchUnavailable(`could not fetch the Elasticsearch jars with Maven: ${last || 'unknown error'}`);
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+function portIsFree(port) {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free loopback port the runner accepts: it only takes HTTP ports up to 9299 (its maxHttpPort), so pick
+ * one at random in 9201-9298 (random, so parallel runs rarely race for the same one).
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 9201 + Math.floor(Math.random() * 98);
+    if (await portIsFree(port)) return port;
+  }
+  throw new ElasticsearchUnavailable('no free port in 9201-9298 for Elasticsearch');
 }
 
 async function healthy(url) {

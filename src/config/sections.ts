@@ -1,13 +1,13 @@
 /**
  * Component schemas owned by their own folders, gathered here so the top-level schema stays readable.
- * (Temporary stand-ins until the Elasticsearch sink and Kubernetes cache export theirs.)
  */
 import { z } from 'zod';
+import { elasticsearchSinkConfigSchema, resolveElasticsearchConfig, type ElasticsearchConfig, type ElasticsearchFileConfig } from '../sinks/elasticsearch/config.js';
 
 export const configSectionSchemas = {
-  elasticsearch: z.unknown(),
+  elasticsearch: elasticsearchSinkConfigSchema,
   kubernetes: z.unknown(),
-  async resolveElasticsearch(_fromFile: unknown, _env: NodeJS.ProcessEnv): Promise<Record<string, unknown> | undefined> {
-    return undefined;
+  async resolveElasticsearch(fromFile: ElasticsearchFileConfig | undefined, env: NodeJS.ProcessEnv): Promise<ElasticsearchConfig | undefined> {
+    return resolveElasticsearchConfig(fromFile, env);
   },
 };
