@@ -39,6 +39,8 @@ export interface CheckpointEntry {
 
 interface CheckpointFile {
   version: number;
+  /** when the file was last written (ms since epoch) */
+  savedAt?: number;
   entries: CheckpointEntry[];
 }
 
@@ -51,19 +53,21 @@ export class CheckpointStore {
   private dirty = false;
   private writes = 0;
   readonly path: string;
+  /** when the previous run last saved (undefined: there was no previous run) */
+  readonly previousSavedAt: number | undefined;
 
   constructor(dataDir: string) {
     this.path = join(dataDir, 'checkpoints.json');
     mkdirSync(dataDir, { recursive: true });
-    this.load();
+    this.previousSavedAt = this.load();
   }
 
-  private load(): void {
+  private load(): number | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new CheckpointError(`cannot read checkpoints ${this.path}: ${(error as Error).message}`);
     }
     let parsed: CheckpointFile;
@@ -78,6 +82,7 @@ export class CheckpointStore {
       throw new CheckpointError(`checkpoints ${this.path}: unsupported format version ${String(parsed.version)} (this logferry reads ${CHECKPOINT_FORMAT_VERSION})`);
     }
     for (const entry of parsed.entries) this.entries.set(entry.key, entry);
+    return parsed.savedAt ?? 0;
   }
 
   get(key: string): CheckpointEntry | undefined {
@@ -126,10 +131,13 @@ export class CheckpointStore {
     return this.writes;
   }
 
-  /** Persist if anything changed. Synchronous on purpose: it is small, and shutdown paths call it last. */
-  flush(): void {
-    if (!this.dirty) return;
-    const body: CheckpointFile = { version: CHECKPOINT_FORMAT_VERSION, entries: [...this.entries.values()] };
+  /**
+   * Persist if anything changed (or always, with `force`). Synchronous on purpose: it is small, and
+   * shutdown paths call it last.
+   */
+  flush(force = false): void {
+    if (!this.dirty && !force) return;
+    const body: CheckpointFile = { version: CHECKPOINT_FORMAT_VERSION, savedAt: Date.now(), entries: [...this.entries.values()] };
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w', 0o644);
     try {

@@ -67,7 +67,7 @@ export const journaldInputSchema = z.strictObject({
 
 export const pipelineSchema = z.strictObject({
   /** bound on bytes read but not yet acknowledged by the sink (backpressure) */
-  maxInflightBytes: z.number().int().min(64 * 1024).default(32 * 1024 * 1024),
+  maxInflightBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
   /** bytes read from one file per turn, so one chatty container cannot starve the others */
   readChunkBytes: z.number().int().min(4096).default(256 * 1024),
   /** longest record; longer ones are cut and flagged */

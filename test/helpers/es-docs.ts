@@ -21,22 +21,20 @@ async function es(url: string, method: string, path: string, body?: unknown): Pr
 
 export async function docsForNode(url: string, nodeName: string, indexPattern = 'logstash-*'): Promise<ShippedDoc[]> {
   await es(url, 'POST', `/${indexPattern}/_refresh?ignore_unavailable=true&allow_no_indices=true`);
+  // A scroll, not search_after: rotated files share a path and offsets, so no sort key is unique.
   const docs: ShippedDoc[] = [];
-  let after: unknown[] | undefined;
+  let result = await es(url, 'POST', `/${indexPattern}/_search?scroll=1m&ignore_unavailable=true&allow_no_indices=true`, {
+    size: 5000,
+    query: { term: { 'host.name': nodeName } },
+    sort: ['_doc'],
+  });
   for (;;) {
-    const body: Record<string, unknown> = {
-      size: 5000,
-      query: { term: { 'host.name': nodeName } },
-      sort: [{ 'log.file.path': 'asc' }, { 'log.offset': 'asc' }, { '@timestamp': 'asc' }],
-      _source: true,
-    };
-    if (after) body.search_after = after;
-    const result = await es(url, 'POST', `/${indexPattern}/_search?ignore_unavailable=true&allow_no_indices=true`, body);
-    const hits = (result.hits?.hits ?? []) as Array<ShippedDoc & { sort: unknown[] }>;
+    const hits = (result.hits?.hits ?? []) as ShippedDoc[];
     for (const hit of hits) docs.push({ _id: hit._id, _index: hit._index, _source: hit._source });
-    if (hits.length < 5000) break;
-    after = hits[hits.length - 1].sort;
+    if (hits.length === 0 || !result._scroll_id) break;
+    result = await es(url, 'POST', '/_search/scroll', { scroll: '1m', scroll_id: result._scroll_id });
   }
+  if (result._scroll_id) await es(url, 'DELETE', '/_search/scroll', { scroll_id: result._scroll_id }).catch(() => undefined);
   return docs;
 }
 

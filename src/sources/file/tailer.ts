@@ -98,8 +98,12 @@ export class Tailer {
   }
 
   private async loop(): Promise<void> {
+    const previousRun = this.options.checkpoints.previousSavedAt;
     await this.recoverCheckpoints();
+    if (previousRun !== undefined) await this.recoverUnseenRotations(previousRun);
     await this.rescan(true);
+    // Saved at once: a restart, even right after a crash, must know this run began and which files it opened.
+    this.options.checkpoints.flush(true);
     this.startWatchers();
     const { budget, readChunkBytes, maxRecordBytes, sink } = this.options;
     while (!this.stopping) {
@@ -277,15 +281,81 @@ export class Tailer {
   private async rescan(initial: boolean): Promise<void> {
     this.rescanRequested = false;
     this.lastRescanMs = Date.now();
+    let opened = 0;
     for (const input of this.options.inputs) {
       for (const pattern of input.patterns) {
         for (const path of await expandGlob(pattern)) {
           if (this.byPath.has(path)) continue;
-          await this.openFile(input, path, initial && this.options.firstStart ? input.readFrom : 'beginning');
+          if (await this.openFile(input, path, initial && this.options.firstStart ? input.readFrom : 'beginning')) opened++;
         }
       }
     }
     if (!initial) await this.pruneDone();
+    // New files are recorded right away, so a crash before the next periodic save cannot forget them.
+    if (opened > 0 && !initial) this.options.checkpoints.flush();
+  }
+
+  /**
+   * Files rotated while the agent was down that it never opened (several rotations in a row, or a crash
+   * before it saved): rotated siblings of the current files, unknown to the checkpoints, modified after the
+   * previous run last saved. They hold lines written since then, so they are read from the beginning.
+   */
+  private async recoverUnseenRotations(previousSavedAt: number): Promise<void> {
+    const known = new Set<string>();
+    const byContent = new Map<string, CheckpointEntry>();
+    for (const entry of this.options.checkpoints.all()) {
+      known.add(`${entry.dev}:${entry.ino}`);
+      byContent.set(entry.fingerprint, entry);
+    }
+    for (const input of this.options.inputs) {
+      for (const pattern of input.patterns) {
+        for (const path of await expandGlob(pattern)) {
+          const realPath = await realpath(path).catch(() => undefined);
+          if (realPath === undefined) continue;
+          const dir = dirname(realPath);
+          const stem = basename(realPath);
+          for (const name of await readdir(dir).catch(() => [] as string[])) {
+            if (name === stem || !name.startsWith(stem) || name.endsWith('.gz') || name.endsWith('.tmp')) continue;
+            const sibling = join(dir, name);
+            const info = await stat(sibling).catch(() => undefined);
+            if (info === undefined || !info.isFile() || known.has(`${info.dev}:${info.ino}`) || info.mtimeMs < previousSavedAt - 1000) continue;
+            const fingerprint = await this.fingerprintOf(sibling);
+            if (fingerprint === undefined || this.files.has(identityKey(fingerprint))) continue;
+            const copied = byContent.get(fingerprint.fingerprint);
+            if (copied !== undefined) {
+              // A copy of content we track (copytruncate). If the original still holds it, nothing is new;
+              // if the original was truncated, the copy is read on from the original's checkpoint, same ids.
+              if ((await this.fingerprintOf(copied.path))?.fingerprint === copied.fingerprint) continue;
+              const entry: CheckpointEntry = { ...copied, key: identityKey(fingerprint), path: sibling, dev: fingerprint.dev, ino: fingerprint.ino, done: false, updatedAt: Date.now() };
+              if (await this.openFile(input, sibling, 'beginning', { entry, realPath: sibling })) {
+                known.add(`${info.dev}:${info.ino}`);
+                this.stats.copiesDrained++;
+              }
+              continue;
+            }
+            const description = input.describe(path, realPath);
+            if (description === undefined) continue;
+            const entry: CheckpointEntry = {
+              key: identityKey(fingerprint),
+              path: sibling,
+              dev: fingerprint.dev,
+              ino: fingerprint.ino,
+              fingerprint: fingerprint.fingerprint,
+              offset: 0,
+              idPrefix: idPrefixFor(this.options.nodeName, fingerprint),
+              origin: description.origin,
+              input: input.name,
+              displayPath: input.displayPath(path),
+              updatedAt: Date.now(),
+            };
+            if (await this.openFile(input, sibling, 'beginning', { entry, realPath: sibling })) {
+              known.add(`${info.dev}:${info.ino}`);
+              this.stats.missedRotations++;
+            }
+          }
+        }
+      }
+    }
   }
 
   private inputNamed(name: string | undefined): FileInput | undefined {
