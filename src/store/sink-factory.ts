@@ -1,9 +1,15 @@
-/** The embedded local store as the agent's sink (until it exists, a clear message). */
+/** The embedded local store as the agent's sink. */
 import type { Logger } from '../agent/logger.js';
 import type { Config } from '../config/load.js';
 import type { Sink } from '../sinks/sink.js';
-import { UsageError } from '../cli/errors.js';
+import { LocalStoreSink } from './sink.js';
 
-export async function createLocalStoreSink(_config: Config, _logger: Logger): Promise<Sink> {
-  throw new UsageError('no Elasticsearch configured (set ELASTICSEARCH_HOSTS, or ELASTICSEARCH_HOST and ELASTICSEARCH_PORT) and the local store is not available yet');
+export async function createLocalStoreSink(config: Config, logger: Logger): Promise<Sink> {
+  const local = config.output.kind === 'local' ? config.output.local : { retentionDays: 7, maxBytes: 2 * 1024 ** 3 };
+  return new LocalStoreSink({
+    dataDir: config.dataDir,
+    retentionDays: local.retentionDays,
+    maxBytes: local.maxBytes,
+    onError: (message, context) => logger.error(context, message),
+  });
 }
