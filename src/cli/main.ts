@@ -16,6 +16,8 @@ async function loadCommands(): Promise<CommandRegistrar[]> {
     import('./commands/validate.js'),
     import('./commands/run.js'),
     import('./commands/demo.js'),
+    import('./commands/search.js'),
+    import('./commands/tail.js'),
   ]);
   return modules.map((m) => m.register);
 }
