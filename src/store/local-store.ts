@@ -8,7 +8,7 @@
  * from its files because checkpoints are written after the store commits.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STORE_SCHEMA_VERSION = 1;
@@ -98,6 +98,7 @@ export class LocalStore {
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    db.pragma('journal_size_limit = 67108864');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');
     db.exec(`
@@ -165,30 +166,43 @@ export class LocalStore {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    let wal = 0;
-    try {
-      wal = statSync(this.path + '-wal').size;
-    } catch {
-      wal = 0;
-    }
-    return (pages - free) * pageSize + wal;
+    // The WAL is transient (checkpointed, and capped by journal_size_limit), so it is not counted.
+    return (pages - free) * pageSize;
   }
 
-  /**
-   * One small retention step: delete up to `limit` of the oldest rows that are older than `minTsMicros`,
-   * or — if the store is over `maxBytes` — the oldest rows regardless. Returns rows deleted.
-   */
-  retentionStep(minTsMicros: number, maxBytes: number, limit = 5000): number {
+  /** Delete up to `limit` of the oldest rows older than `minTsMicros`; returns rows deleted. */
+  deleteOlderThan(minTsMicros: number, limit: number): number {
     try {
-      let deleted = this.db.prepare(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs WHERE ts < ? ORDER BY ts LIMIT ?)`).run(minTsMicros, limit).changes;
-      if (deleted === 0 && this.sizeBytes() > maxBytes) {
-        deleted = this.db.prepare(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs ORDER BY ts LIMIT ?)`).run(limit).changes;
-      }
-      if (deleted > 0) this.db.pragma('incremental_vacuum(2000)');
-      return deleted;
+      return this.db.prepare(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs WHERE ts < ? ORDER BY ts LIMIT ?)`).run(minTsMicros, limit).changes;
     } catch (error) {
       throw this.wrap(error, 'retention failed');
     }
+  }
+
+  /**
+   * How many of the oldest rows to delete to get under `maxBytes`, estimated from the average row size
+   * (deleting rows does not shrink the file at once: free pages and full-text tombstones lag).
+   */
+  rowsOverSize(maxBytes: number): number {
+    const size = this.sizeBytes();
+    if (size <= maxBytes) return 0;
+    const rows = this.count();
+    if (rows === 0) return 0;
+    return Math.ceil(((size - maxBytes) / (size / rows)) * 1.1);
+  }
+
+  deleteOldest(limit: number): number {
+    try {
+      return this.db.prepare(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs ORDER BY ts LIMIT ?)`).run(limit).changes;
+    } catch (error) {
+      throw this.wrap(error, 'retention failed');
+    }
+  }
+
+  /** Give freed pages back to the file system and fold full-text tombstones, a bounded amount at a time. */
+  reclaim(): void {
+    this.db.prepare(`INSERT INTO logs_fts (logs_fts, rank) VALUES ('merge', 200)`).run();
+    this.db.pragma('incremental_vacuum(4000)');
   }
 
   checkpointWal(): void {

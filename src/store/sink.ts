@@ -125,16 +125,31 @@ export class LocalStoreSink implements Sink {
     for (const wake of waiters) wake();
   }
 
-  /** Small steps so a big deletion never holds the write lock for long. */
+  /** Small steps so a big deletion never holds the write lock for long (about 50 ms per pass). */
   private enforceRetention(): void {
-    if (this.store === undefined || this.failing) return;
+    const store = this.store;
+    if (store === undefined || this.failing) return;
     const cutoff = (Date.now() - this.options.retentionDays * 86_400_000) * 1000;
     const deadline = Date.now() + 50;
+    const step = 2000;
     try {
-      while (Date.now() < deadline && this.store.retentionStep(cutoff, this.options.maxBytes, 2000) > 0);
-      this.store.checkpointWal();
+      let deleted = 0;
+      while (Date.now() < deadline) {
+        const n = store.deleteOlderThan(cutoff, step);
+        deleted += n;
+        if (n < step) break;
+      }
+      let excess = Date.now() < deadline ? store.rowsOverSize(this.options.maxBytes) : 0;
+      while (excess > 0 && Date.now() < deadline) {
+        const n = store.deleteOldest(Math.min(step, excess));
+        deleted += n;
+        excess -= n;
+        if (n === 0) break;
+      }
+      if (deleted > 0) store.reclaim();
+      store.checkpointWal();
     } catch (error) {
-      this.options.onError?.((error as Error).message, { store: this.store.path });
+      this.options.onError?.((error as Error).message, { store: store.path });
     }
   }
 
