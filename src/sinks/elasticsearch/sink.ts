@@ -16,20 +16,9 @@ import { emptySinkStats, type Sink, type SinkStats } from '../sink.js';
 import type { ElasticsearchConfig } from './config.js';
 import { parseServerInfo, templateRequests, type ServerInfo } from './templates.js';
 import { Transport } from './transport.js';
+import { BulkBatch } from './batch.js';
 
 const gzip = promisify(gzipCallback);
-
-interface Batch {
-  records: LogRecord[];
-  /** action line + document line, each ending in '\n' */
-  lines: string[];
-  /** where the document starts in each line */
-  docStarts: number[];
-  bytes: number;
-  attempt: number;
-  /** documents bound for the dead-letter index: their own rejection is final */
-  deadLetter: boolean;
-}
 
 export interface SinkEvents {
   onRequest?(seconds: number, outcome: string): void;
@@ -41,16 +30,12 @@ interface BulkItem {
   error?: { type?: string; reason?: string };
 }
 
-function newBatch(attempt = 0, deadLetter = false): Batch {
-  return { records: [], lines: [], docStarts: [], bytes: 0, attempt, deadLetter };
-}
-
 export class ElasticsearchSink implements Sink {
   readonly name = 'elasticsearch';
   private readonly transport: Transport;
   private readonly encoder = new DocumentEncoder();
-  private current = newBatch();
-  private readonly queue: Batch[] = [];
+  private current: BulkBatch;
+  private readonly queue: BulkBatch[] = [];
   private inflight = 0;
   private readonly counters: SinkStats = emptySinkStats();
   private written = 0;
@@ -70,6 +55,12 @@ export class ElasticsearchSink implements Sink {
     private readonly events: SinkEvents = {},
   ) {
     this.transport = new Transport(config);
+    this.current = this.newBatch();
+  }
+
+  /** Room for the byte target plus one large record, so a batch rarely needs a second buffer. */
+  private newBatch(attempt = 0, deadLetter = false): BulkBatch {
+    return new BulkBatch(this.config.bulkMaxBytes + 64 * 1024, attempt, deadLetter);
   }
 
   get serverInfo(): ServerInfo | undefined {
@@ -136,11 +127,14 @@ export class ElasticsearchSink implements Sink {
       // Record ids are [A-Za-z0-9_-] by construction: no escaping needed.
       const action = this.actionPrefix(record.timestamp) + record.id + '"}}\n';
       const line = action + this.encoder.encode(record) + '\n';
-      this.append(this.current, record, line, action.length);
-      if (this.current.bytes >= maxBytes || this.current.records.length >= maxRecords) this.seal();
+      if (!this.current.tryAppend(record, line, action.length)) {
+        this.seal();
+        this.current.tryAppend(record, line, action.length);
+      }
+      if (this.current.used >= maxBytes || this.current.count >= maxRecords) this.seal();
     }
     this.written += records.length;
-    if (this.current.records.length > 0 && this.flushTimer === undefined) {
+    if (this.current.count > 0 && this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         this.seal();
@@ -148,22 +142,14 @@ export class ElasticsearchSink implements Sink {
     }
   }
 
-  private append(batch: Batch, record: LogRecord, line: string, docStart: number): void {
-    batch.records.push(record);
-    batch.lines.push(line);
-    batch.docStarts.push(docStart);
-    // UTF-16 length is exact for ASCII and close otherwise; bulkMaxBytes is a target, not a protocol limit.
-    batch.bytes += line.length;
-  }
-
   private seal(): void {
     if (this.flushTimer !== undefined) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    if (this.current.records.length === 0) return;
+    if (this.current.count === 0) return;
     this.queue.push(this.current);
-    this.current = newBatch();
+    this.current = this.newBatch();
     this.pump();
   }
 
@@ -186,7 +172,7 @@ export class ElasticsearchSink implements Sink {
     return base / 2 + Math.random() * (base / 2);
   }
 
-  private retryLater(batch: Batch, delayMs: number): void {
+  private retryLater(batch: BulkBatch, delayMs: number): void {
     this.counters.retries++;
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
@@ -196,16 +182,15 @@ export class ElasticsearchSink implements Sink {
     this.retryTimers.add(timer);
   }
 
-  private async send(batch: Batch): Promise<void> {
-    const text = batch.lines.join('');
+  private async send(batch: BulkBatch): Promise<void> {
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
-    let body: string | Buffer = text;
+    let body = batch.body();
     if (this.config.gzip) {
-      body = await gzip(Buffer.from(text), { level: 1 });
+      body = await gzip(body, { level: 1 });
       headers['content-encoding'] = 'gzip';
     }
     const started = process.hrtime.bigint();
-    const result = await this.transport.request('POST', '/_bulk', body, headers);
+    const result = await this.transport.request('POST', '/_bulk', body, headers, true);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (result.kind === 'error') {
       this.lastRequestFailed = true;
@@ -231,26 +216,27 @@ export class ElasticsearchSink implements Sink {
     }
     if (result.status >= 300) {
       if (result.status === 401 || result.status === 403) {
-        this.events.onError?.('Elasticsearch refused the credentials; retrying', { host: result.host, status: result.status, body: result.body.slice(0, 300) });
+        this.events.onError?.('Elasticsearch refused the credentials; retrying', { host: result.host, status: result.status, body: result.bytes.toString('utf8', 0, 300) });
         batch.attempt++;
         return this.retryLater(batch, this.backoff(batch.attempt));
       }
-      return this.rejectAll(batch, result.status, { type: 'request_rejected', reason: result.body.slice(0, 1000) });
+      return this.rejectAll(batch, result.status, { type: 'request_rejected', reason: result.bytes.toString('utf8', 0, 1000) });
     }
-    // Fast path: no item failed and none was a duplicate.
-    if (result.body.lastIndexOf('"errors":false', 64) >= 0) {
+    // Fast path: no item failed and none was a duplicate — decided from the first bytes, nothing decoded.
+    const errorsAt = result.bytes.indexOf('"errors":false');
+    if (errorsAt >= 0 && errorsAt < 64) {
       const outcome = batch.deadLetter ? 'deadLettered' : 'stored';
       for (const record of batch.records) this.acknowledge(record, outcome);
       return;
     }
     let items: Array<Record<string, BulkItem>>;
     try {
-      items = (JSON.parse(result.body) as { items: Array<Record<string, BulkItem>> }).items;
+      items = (JSON.parse(result.bytes.toString('utf8')) as { items: Array<Record<string, BulkItem>> }).items;
     } catch {
       batch.attempt++;
       return this.retryLater(batch, this.backoff(batch.attempt));
     }
-    const retry = newBatch(batch.attempt + 1, batch.deadLetter);
+    const retry = this.newBatch(batch.attempt + 1, batch.deadLetter);
     let retryAfter = 0;
     const rejected: Array<[number, BulkItem]> = [];
     for (let i = 0; i < batch.records.length; i++) {
@@ -259,7 +245,7 @@ export class ElasticsearchSink implements Sink {
       if (status === 200 || status === 201) this.acknowledge(batch.records[i], batch.deadLetter ? 'deadLettered' : 'stored');
       else if (status === 409) this.acknowledge(batch.records[i], batch.deadLetter ? 'deadLettered' : 'duplicates');
       else if (status === 429 || status >= 500) {
-        this.append(retry, batch.records[i], batch.lines[i], batch.docStarts[i]);
+        if (!retry.copyFrom(batch, i)) throw new Error('a retry batch cannot be smaller than its source');
         retryAfter = Math.max(retryAfter, this.backoff(retry.attempt));
       } else rejected.push([i, item ?? { status }]);
     }
@@ -276,29 +262,28 @@ export class ElasticsearchSink implements Sink {
     }
   }
 
-  private slice(batch: Batch, from: number, to: number): Batch {
-    const part = newBatch(batch.attempt, batch.deadLetter);
-    for (let i = from; i < to; i++) this.append(part, batch.records[i], batch.lines[i], batch.docStarts[i]);
+  private slice(batch: BulkBatch, from: number, to: number): BulkBatch {
+    const part = this.newBatch(batch.attempt, batch.deadLetter);
+    for (let i = from; i < to; i++) part.copyFrom(batch, i);
     return part;
   }
 
-  private rejectAll(batch: Batch, status: number, error: BulkItem['error']): void {
+  private rejectAll(batch: BulkBatch, status: number, error: BulkItem['error']): void {
     const items: Array<[number, BulkItem]> = batch.records.map((_, i) => [i, { status, error }]);
     if (batch.deadLetter) for (const [i] of items) this.acknowledge(batch.records[i], 'failed');
     else this.deadLetter(batch, items);
   }
 
   /** Rejected documents go to `<deadLetterIndex>-YYYY.MM.DD` as strings, with the reason; same `_id`, so replays stay single. */
-  private deadLetter(batch: Batch, rejected: Array<[number, BulkItem]>): void {
+  private deadLetter(batch: BulkBatch, rejected: Array<[number, BulkItem]>): void {
     const now = new Date().toISOString();
     const index = `${this.config.deadLetterIndex}-${utcDay(now)}`;
     const type = this.server?.needsType ? ',"_type":"_doc"' : '';
-    const dead = newBatch(0, true);
+    let dead = this.newBatch(0, true);
     for (const [i, item] of rejected) {
       const record = batch.records[i];
-      const line = batch.lines[i];
-      const document = line.slice(batch.docStarts[i], line.length - 1);
-      const targetIndex = /"_index":"([^"]*)"/.exec(line)?.[1] ?? '';
+      const document = batch.documentAt(i);
+      const targetIndex = /"_index":"([^"]*)"/.exec(batch.actionAt(i))?.[1] ?? '';
       const action = `{"create":{"_index":"${index}"${type},"_id":"${record.id}"}}\n`;
       const doc = JSON.stringify({
         '@timestamp': now,
@@ -309,7 +294,11 @@ export class ElasticsearchSink implements Sink {
         log: { file: { path: record.file.path } },
         document,
       });
-      this.append(dead, record, action + doc + '\n', action.length);
+      if (!dead.tryAppend(record, action + doc + '\n', action.length)) {
+        this.queue.unshift(dead);
+        dead = this.newBatch(0, true);
+        dead.tryAppend(record, action + doc + '\n', action.length);
+      }
       this.events.onError?.('record rejected by Elasticsearch; dead-lettered', {
         index: targetIndex,
         id: record.id,

@@ -6,7 +6,7 @@ import { Pool } from 'undici';
 import type { ElasticsearchConfig } from './config.js';
 
 export type HttpResult =
-  | { kind: 'response'; status: number; body: string; headers: Record<string, string | string[] | undefined>; host: string }
+  | { kind: 'response'; status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined>; host: string }
   | { kind: 'error'; error: string; host: string };
 
 interface Host {
@@ -60,17 +60,19 @@ export class Transport {
     return this.hosts.every((h) => h.deadUntil > now);
   }
 
-  async request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<HttpResult> {
+  /** `raw`: keep the response as bytes (`bytes`) and leave `body` empty — bulk responses are large and mostly unread. */
+  async request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, raw = false): Promise<HttpResult> {
     const host = this.pick();
     const allHeaders: Record<string, string> = { ...headers };
     if (this.authorization) allHeaders.authorization = this.authorization;
     const prefix = host.url.pathname.endsWith('/') ? host.url.pathname.slice(0, -1) : host.url.pathname;
     try {
       const response = await host.pool.request({ method: method as 'GET', path: prefix + path, body, headers: allHeaders });
-      const text = await response.body.text();
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const text = raw ? '' : bytes.toString('utf8');
       if (response.statusCode >= 500 || response.statusCode === 429) host.deadUntil = response.statusCode === 429 ? 0 : Date.now() + this.config.deadHostRetryMs;
       else host.deadUntil = 0;
-      return { kind: 'response', status: response.statusCode, body: text, headers: response.headers, host: host.label };
+      return { kind: 'response', status: response.statusCode, body: text, bytes, headers: response.headers, host: host.label };
     } catch (error) {
       host.deadUntil = Date.now() + this.config.deadHostRetryMs;
       const err = error as NodeJS.ErrnoException;

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `npm run bench [case ...]`: build, then run each case in its own node process (so peak RSS is the
+// case's own) and print a table. Cases are named <source>_to_<sink>.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist', 'bench', 'cases');
+const RECORDS = process.env.LOGFERRY_BENCH_RECORDS ?? '1000000';
+const CASES = {
+  file_to_null_bulk: ['file-pipeline.js', 'null_bulk', 'off', RECORDS],
+  file_to_null_bulk_gzip: ['file-pipeline.js', 'null_bulk', 'on', RECORDS],
+  file_to_elasticsearch: ['file-pipeline.js', 'elasticsearch', 'on', RECORDS],
+  file_to_local_store: ['file-pipeline.js', 'local_store', 'off', RECORDS],
+  memory_to_null_bulk: ['memory-sink.js', 'null_bulk', 'off', '500000'],
+  memory_to_elasticsearch: ['memory-sink.js', 'elasticsearch', 'on', '300000'],
+  enrich_kubernetes: ['enrich-kubernetes.js', '1000000'],
+};
+
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(CASES);
+const results = [];
+for (const name of names) {
+  const spec = CASES[name];
+  if (!spec) {
+    console.error(`unknown case ${name}; cases: ${Object.keys(CASES).join(', ')}`);
+    process.exit(2);
+  }
+  const [script, ...args] = spec;
+  process.stderr.write(`running ${name}...\n`);
+  const run = spawnSync(process.execPath, [join(dist, script), ...args, name], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const line = (run.stdout ?? '').split('\n').find((l) => l.startsWith('BENCH '));
+  if (run.status !== 0 || !line) {
+    console.error(`${name} failed (exit ${run.status})`);
+    results.push({ case: name, failed: true });
+    continue;
+  }
+  results.push(JSON.parse(line.slice(6)));
+}
+console.log('\n| case | records | records/s | MB/s | CPU-s per 1M | peak RSS MB | notes |');
+console.log('|---|---:|---:|---:|---:|---:|---|');
+for (const r of results) {
+  if (r.failed) console.log(`| ${r.case} | failed | | | | | |`);
+  else console.log(`| ${r.case} | ${r.records} | ${r.recordsPerSecond} | ${r.mbPerSecond} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.notes ?? ''} |`);
+}
+if (results.some((r) => r.failed)) process.exit(1);
