@@ -18,6 +18,10 @@ const CASES = {
   enrich_kubernetes: ['enrich-kubernetes.js', '1000000'],
 };
 
+// The heap cap the DaemonSet sets (NODE_OPTIONS): the agent's live data is bounded by its in-flight budget,
+// so a cap only stops V8 from letting garbage pile up (measured: peak RSS ~200 MB without, ~136 MB with).
+const NODE_FLAGS = ['--max-old-space-size=96'];
+
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const wanted = process.argv.slice(2);
@@ -31,7 +35,7 @@ for (const name of names) {
   }
   const [script, ...args] = spec;
   process.stderr.write(`running ${name}...\n`);
-  const run = spawnSync(process.execPath, [join(dist, script), ...args, name], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [...NODE_FLAGS, join(dist, script), ...args, name], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
   const line = (run.stdout ?? '').split('\n').find((l) => l.startsWith('BENCH '));
   if (run.status !== 0 || !line) {
     console.error(`${name} failed (exit ${run.status})`);

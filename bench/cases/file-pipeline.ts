@@ -43,6 +43,7 @@ writeFileSync(
   [
     'server:',
     "  address: ''",
+    ...(process.env.LOGFERRY_BENCH_INFLIGHT ? ['pipeline:', `  maxInflightBytes: ${process.env.LOGFERRY_BENCH_INFLIGHT}`] : []),
     'inputs:',
     '  components:',
     '    enabled: false',

@@ -5,6 +5,26 @@
  */
 import type { LogRecord } from '../../event/record.js';
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Batch buffers are large (the bulk byte target) and short-lived; reusing a few avoids waiting for the
+ * garbage collector to return external memory (measured: peak RSS 203 → see the benchmark notes).
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+  constructor(
+    readonly size: number,
+    private readonly keep = 4,
+  ) {}
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
+  }
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size && this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
 export class BulkBatch {
   readonly records: LogRecord[] = [];
   /** byte offset just past each record's line */
@@ -15,12 +35,19 @@ export class BulkBatch {
   used = 0;
 
   constructor(
-    capacity: number,
+    private readonly pool: BufferPool,
     public attempt = 0,
     /** documents bound for the dead-letter index: their own rejection is final */
     readonly deadLetter = false,
   ) {
-    this.buffer = Buffer.allocUnsafe(capacity);
+    this.buffer = pool.take();
+  }
+
+  /** The batch is done with (sent and answered, or copied elsewhere): its buffer may be reused. */
+  release(): void {
+    this.pool.give(this.buffer);
+    this.buffer = EMPTY;
+    this.used = 0;
   }
 
   get count(): number {

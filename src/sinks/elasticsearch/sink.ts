@@ -16,7 +16,7 @@ import { emptySinkStats, type Sink, type SinkStats } from '../sink.js';
 import type { ElasticsearchConfig } from './config.js';
 import { parseServerInfo, templateRequests, type ServerInfo } from './templates.js';
 import { Transport } from './transport.js';
-import { BulkBatch } from './batch.js';
+import { BufferPool, BulkBatch } from './batch.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -35,6 +35,7 @@ export class ElasticsearchSink implements Sink {
   private readonly transport: Transport;
   private readonly encoder = new DocumentEncoder();
   private current: BulkBatch;
+  private readonly pool: BufferPool;
   private readonly queue: BulkBatch[] = [];
   private inflight = 0;
   private readonly counters: SinkStats = emptySinkStats();
@@ -55,12 +56,13 @@ export class ElasticsearchSink implements Sink {
     private readonly events: SinkEvents = {},
   ) {
     this.transport = new Transport(config);
+    this.pool = new BufferPool(config.bulkMaxBytes + 64 * 1024, config.concurrency + 2);
     this.current = this.newBatch();
   }
 
   /** Room for the byte target plus one large record, so a batch rarely needs a second buffer. */
   private newBatch(attempt = 0, deadLetter = false): BulkBatch {
-    return new BulkBatch(this.config.bulkMaxBytes + 64 * 1024, attempt, deadLetter);
+    return new BulkBatch(this.pool, attempt, deadLetter);
   }
 
   get serverInfo(): ServerInfo | undefined {
@@ -131,6 +133,11 @@ export class ElasticsearchSink implements Sink {
         this.seal();
         this.current.tryAppend(record, line, action.length);
       }
+      // The document now lives in the batch buffer; until it is acknowledged the sink needs only the
+      // record's id, file, offset and batch. Dropping the rest keeps memory per in-flight record small.
+      record.message = '';
+      record.json = undefined;
+      record.extra = undefined;
       if (this.current.used >= maxBytes || this.current.count >= maxRecords) this.seal();
     }
     this.written += records.length;
@@ -157,7 +164,8 @@ export class ElasticsearchSink implements Sink {
     while (this.ready && !this.closed && this.inflight < this.config.concurrency && this.queue.length > 0) {
       const batch = this.queue.shift()!;
       this.inflight++;
-      void this.send(batch).finally(() => {
+      void this.send(batch).then((requeued) => {
+        if (requeued !== true) batch.release();
         this.inflight--;
         this.pump();
       });
@@ -172,7 +180,7 @@ export class ElasticsearchSink implements Sink {
     return base / 2 + Math.random() * (base / 2);
   }
 
-  private retryLater(batch: BulkBatch, delayMs: number): void {
+  private retryLater(batch: BulkBatch, delayMs: number): true {
     this.counters.retries++;
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
@@ -180,9 +188,11 @@ export class ElasticsearchSink implements Sink {
       this.pump();
     }, delayMs);
     this.retryTimers.add(timer);
+    return true;
   }
 
-  private async send(batch: BulkBatch): Promise<void> {
+  /** Resolves true when the batch itself was queued again (its buffer still in use). */
+  private async send(batch: BulkBatch): Promise<boolean | void> {
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
     let body = batch.body();
     if (this.config.gzip) {
@@ -249,7 +259,8 @@ export class ElasticsearchSink implements Sink {
         retryAfter = Math.max(retryAfter, this.backoff(retry.attempt));
       } else rejected.push([i, item ?? { status }]);
     }
-    if (retry.records.length > 0) this.retryLater(retry, retryAfter);
+    if (retry.count > 0) this.retryLater(retry, retryAfter);
+    else retry.release();
     if (rejected.length > 0) {
       if (batch.deadLetter) {
         for (const [i, item] of rejected) {

@@ -10,6 +10,18 @@ import type { FileFingerprint } from './identity.js';
 
 export type TailState = 'active' | 'draining' | 'closed';
 
+/**
+ * One read buffer shared by all files of a tailer (reads are sequential): records hold decoded strings,
+ * and an incomplete last line is copied out, so nothing keeps the buffer after a chunk is parsed.
+ */
+export class ReadBuffer {
+  private buffer = Buffer.allocUnsafe(0);
+  get(size: number): Buffer {
+    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(size);
+    return this.buffer;
+  }
+}
+
 export interface ChunkSink {
   /** records of one batch, batch already attached and counted */
   emit(records: LogRecord[]): void;
@@ -69,10 +81,10 @@ export class TailedFile {
    * Read up to `chunkBytes` and emit the records completed by it. Returns bytes read (0 at end of file).
    * `maxLineBytes` bounds the carry: a longer line is handed to the parser (which cuts and flags it).
    */
-  async readChunk(chunkBytes: number, maxLineBytes: number, sink: ChunkSink): Promise<number> {
+  async readChunk(chunkBytes: number, maxLineBytes: number, sink: ChunkSink, scratch: ReadBuffer): Promise<number> {
     const carry = this.carry;
     const carryLength = carry === undefined ? 0 : carry.length;
-    let buffer = Buffer.allocUnsafe(carryLength + chunkBytes);
+    let buffer = scratch.get(carryLength + chunkBytes);
     if (carry !== undefined) carry.copy(buffer, 0);
     const { bytesRead } = await this.handle.read(buffer, carryLength, chunkBytes, this.readPos);
     if (bytesRead === 0) return 0;

@@ -15,7 +15,7 @@ import type { LogRecord } from '../../event/record.js';
 import { createFileParser, type FileParserOptions } from '../../parsers/file-parser.js';
 import { expandGlob, globBase } from './glob.js';
 import { identify, identityKey, idPrefixFor, type FileFingerprint } from './identity.js';
-import { TailedFile, type ChunkSink } from './tailed-file.js';
+import { ReadBuffer, TailedFile, type ChunkSink } from './tailed-file.js';
 import type { FileContext, Metadata } from '../../event/record.js';
 import { TailerStats } from './stats.js';
 
@@ -71,6 +71,7 @@ export class Tailer {
   private opening = new Set<string>();
   readonly stats = new TailerStats();
   private loopDone: Promise<void> | undefined;
+  private readonly readBuffer = new ReadBuffer();
 
   constructor(private readonly options: TailerOptions) {}
 
@@ -117,7 +118,7 @@ export class Tailer {
         }
         let bytes = 0;
         try {
-          bytes = await file.readChunk(readChunkBytes, maxRecordBytes, sink);
+          bytes = await file.readChunk(readChunkBytes, maxRecordBytes, sink, this.readBuffer);
         } catch (error) {
           this.error('read failed', { file: file.realPath, offset: file.readPos, error: (error as Error).message });
         }
