@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/load.js';
 import { CheckpointStore } from '../checkpoint/store.js';
-import { startHttpServer } from '../server/http.js';
 import { createSink } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
@@ -17,7 +16,6 @@ import type { Transform } from '../transforms/transform.js';
 import { InflightBudget } from './budget.js';
 import { buildInputs } from './inputs.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { buildTransforms } from './transforms.js';
 
@@ -65,22 +63,24 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     onError: (message, context) => logger.warn(context, message),
   });
 
-  const registry = createMetrics({
-    tailer: () => tailer.stats,
-    sink: () => sink.stats(),
-    sinkName: sink.name,
-    pipeline: () => pipeline.counters,
-    filesOpen: () => tailer.openFiles.length,
-    bytesBehind: () => tailer.bytesBehind(),
-    deletedBytesHeld: () => tailer.deletedBytesHeld(),
-    inflightBytes: () => budget.inUse,
-    backpressureMs: () => budget.blockedMs,
-    extra: registerMetrics,
-  });
   let stopping = false;
   let metricsPort: number | undefined;
   let closeServer: (() => Promise<void>) | undefined;
+  // Loaded only when the endpoint is on: prom-client is a noticeable share of an idle sidecar's memory.
   if (config.server.address !== '' && !options.oneshot) {
+    const [{ createMetrics }, { startHttpServer }] = await Promise.all([import('./metrics.js'), import('../server/http.js')]);
+    const registry = createMetrics({
+      tailer: () => tailer.stats,
+      sink: () => sink.stats(),
+      sinkName: sink.name,
+      pipeline: () => pipeline.counters,
+      filesOpen: () => tailer.openFiles.length,
+      bytesBehind: () => tailer.bytesBehind(),
+      deletedBytesHeld: () => tailer.deletedBytesHeld(),
+      inflightBytes: () => budget.inUse,
+      backpressureMs: () => budget.blockedMs,
+      extra: registerMetrics,
+    });
     const { server, port } = await startHttpServer(config.server.address, registry, {
       live: () => !stopping,
       ready: () => (sink.healthy() ? { ready: true } : { ready: false, reason: `${sink.name} unreachable` }),

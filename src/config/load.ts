@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../cli/errors.js';
 import { ENV_VARS } from './env-vars.js';
@@ -44,6 +43,8 @@ export const configSchema = z.strictObject({
 });
 
 export type FileConfig = z.infer<typeof configSchema>;
+
+const DEFAULT_SERVER_ADDRESS = '127.0.0.1:2020';
 
 export interface LoadOptions {
   configFile?: string;
@@ -98,18 +99,6 @@ export function formatZodError(error: z.ZodError, input: unknown, sourceName: st
     .join('\n');
 }
 
-export function parseConfigText(text: string, sourceName: string): FileConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (error) {
-    throw new UsageError(`${sourceName}: not valid YAML: ${(error as Error).message}`);
-  }
-  const result = configSchema.safeParse(raw);
-  if (!result.success) throw new UsageError(formatZodError(result.error, raw, sourceName));
-  return result.data;
-}
-
 export async function loadConfig(options: LoadOptions): Promise<Config> {
   const configFile = options.configFile ?? options.env[ENV_VARS.LOGFERRY_CONFIG];
   let fileConfig: FileConfig;
@@ -120,9 +109,11 @@ export async function loadConfig(options: LoadOptions): Promise<Config> {
     } catch (error) {
       throw new UsageError(`--config ${configFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
+    // yaml is loaded only when there is a file: a sidecar without one stays smaller.
+    const { parseConfigText } = await import('./parse.js');
     fileConfig = parseConfigText(text, configFile);
   } else {
-    fileConfig = parseConfigText('{}', '(defaults)');
+    fileConfig = configSchema.parse({});
   }
   const env = options.env;
   const profileFromEnv = env[ENV_VARS.LOGFERRY_PROFILE];
@@ -133,9 +124,13 @@ export async function loadConfig(options: LoadOptions): Promise<Config> {
   const output: OutputChoice = elasticsearch
     ? { kind: 'elasticsearch', elasticsearch }
     : { kind: 'local', local: fileConfig.output.local };
+  const profile = options.overrides?.profile ?? (profileFromEnv as 'node' | 'sidecar' | undefined) ?? fileConfig.profile;
+  // A sidecar serves no /metrics unless its config asks for it: it is one of many per node, kept small.
+  const serverAddress = profile === 'sidecar' && fileConfig.server.address === DEFAULT_SERVER_ADDRESS && !configFile ? '' : fileConfig.server.address;
   return {
     ...fileConfig,
-    profile: options.overrides?.profile ?? (profileFromEnv as 'node' | 'sidecar' | undefined) ?? fileConfig.profile,
+    server: { ...fileConfig.server, address: serverAddress },
+    profile,
     nodeName: fileConfig.nodeName ?? env[ENV_VARS.NODE_NAME] ?? hostname(),
     dataDir: options.overrides?.dataDir ?? env[ENV_VARS.LOGFERRY_DATA_DIR] ?? fileConfig.dataDir ?? defaultDataDir(env),
     output,
