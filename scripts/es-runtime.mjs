@@ -70,7 +70,9 @@ async function healthy(url) {
  * Start one node on 127.0.0.1:`port` with its data under `dataDir` (kept across stop/start).
  * Resolves when the cluster is yellow or green; rejects with the log's tail if it does not come up.
  */
-export async function startElasticsearch({ port, dataDir, clusterName = 'logferry-test', heap = '512m', timeoutMs = 90_000 }) {
+export async function startElasticsearch({ port, dataDir, clusterName = `logferry-test-${port}`, heap = '512m', timeoutMs = 90_000 }) {
+  // A cluster name of its own: nodes on one machine discover each other (ports 9300-9305), and a node must
+  // never join another run's cluster.
   const lib = ensureJars();
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'elasticsearch.log');
