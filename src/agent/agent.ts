@@ -45,8 +45,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   const checkpoints = new CheckpointStore(config.dataDir);
   const sink = options.sink ?? (await createSink(config, logger));
   await sink.start();
-  const inputs: FileInput[] = buildInputs(config, options);
-  const { transforms, stop: stopTransforms, registerMetrics } = await buildTransforms(config, logger);
+  const { transforms, stop: stopTransforms, registerMetrics, pods } = await buildTransforms(config, logger);
+  const inputs: FileInput[] = buildInputs(config, { ...options, pods });
   const pipeline = new Pipeline(transforms as Transform[], sink, (message, context) => logger.error(context, message));
   const budget = new InflightBudget(config.pipeline.maxInflightBytes);
   const tailer = new Tailer({

@@ -13,10 +13,13 @@ import type { FileInput } from '../sources/file/tailer.js';
 import { containerLogsInput } from '../sources/kubernetes-logs/input.js';
 import { containerOrigin } from '../sources/kubernetes-logs/naming.js';
 import { sidecarInput } from '../sources/file/sidecar.js';
+import type { PodMetadataLookup } from '../kubernetes/metadata-service.js';
 
 export interface InputOptions {
   root: string;
   inputGlobs?: string[];
+  /** pod annotations (parser, multiline) when Kubernetes metadata is on */
+  pods?: PodMetadataLookup;
 }
 
 /** `--input GLOB`: any file; container files keep their identity, others are plain or auto-detected. */
@@ -56,6 +59,7 @@ export function buildInputs(config: Config, options: InputOptions): FileInput[] 
         patterns: containers.paths,
         readFrom: containers.readFrom,
         parser: { message: containers.message, jsonKey: containers.jsonKey, multiline: containers.multiline },
+        pods: options.pods,
       }),
     );
   }

@@ -6,13 +6,35 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/load.js';
 import type { Transform } from '../transforms/transform.js';
 import type { Logger } from './logger.js';
+import type { PodMetadataLookup } from '../kubernetes/metadata-service.js';
 
 export interface BuiltTransforms {
   transforms: Transform[];
   stop(): Promise<void>;
   registerMetrics?: (registry: Registry) => void;
+  /** per-pod options (annotations) for sources, when Kubernetes metadata is on */
+  pods?: PodMetadataLookup;
 }
 
-export async function buildTransforms(_config: Config, _logger: Logger): Promise<BuiltTransforms> {
-  return { transforms: [], stop: async () => undefined };
+export async function buildTransforms(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuiltTransforms> {
+  if (config.profile !== 'node') return { transforms: [], stop: async () => undefined };
+  const { kubernetesConfigSchema } = await import('../kubernetes/config.js');
+  const kubernetes = config.kubernetes ?? kubernetesConfigSchema.parse({});
+  const { createKubernetesEnrichment } = await import('../kubernetes/enrichment.js');
+  const enrichment = await createKubernetesEnrichment(kubernetes, {
+    env,
+    nodeName: config.nodeName,
+    log: {
+      info: (context, message) => logger.info(context, message),
+      warn: (context, message) => logger.warn(context, message),
+      debug: (context, message) => logger.debug(context, message),
+    },
+  });
+  if (enrichment === undefined) return { transforms: [], stop: async () => undefined };
+  return {
+    transforms: [enrichment.transform],
+    stop: () => enrichment.stop(),
+    registerMetrics: (registry) => enrichment.registerMetrics(registry),
+    pods: enrichment.service,
+  };
 }

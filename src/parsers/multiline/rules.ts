@@ -12,7 +12,8 @@ export interface CustomMultiline {
   maxBytes?: number;
 }
 
-export type MultilineOptions = BuiltinMultiline | CustomMultiline;
+/** A built-in name, a regular expression for a record's first line (annotation form), or start/continue rules. */
+export type MultilineOptions = BuiltinMultiline | (string & {}) | CustomMultiline;
 
 /** Per-group state a rule may keep (e.g. "inside a Python traceback"). */
 export interface GroupState {
@@ -76,7 +77,7 @@ function compile(source: string, what: string): RegExp {
 
 export function multilineRule(options: MultilineOptions): MultilineRule {
   if (typeof options === 'string') {
-    const rule = BUILTIN[options];
+    const rule = BUILTIN[options as BuiltinMultiline];
     if (rule) return rule;
     // An annotation value that is not a built-in name is a start expression.
     const start = compile(options, 'start');

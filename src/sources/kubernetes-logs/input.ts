@@ -7,6 +7,7 @@ import type { FileInput } from '../file/tailer.js';
 import { containerOrigin } from './naming.js';
 import { rooted, unrooted } from '../file/root.js';
 import type { FileParserOptions } from '../../parsers/file-parser.js';
+import type { PodMetadataLookup } from '../../kubernetes/metadata-service.js';
 
 export interface ContainerInputOptions {
   root: string;
@@ -14,6 +15,8 @@ export interface ContainerInputOptions {
   patterns: string[];
   readFrom: 'beginning' | 'end';
   parser: Omit<FileParserOptions, 'file' | 'format'>;
+  /** per-pod annotations: `logferry.io/parser` and `logferry.io/multiline` override the input's settings */
+  pods?: PodMetadataLookup;
 }
 
 export function containerLogsInput(options: ContainerInputOptions): FileInput {
@@ -33,7 +36,11 @@ export function containerLogsInput(options: ContainerInputOptions): FileInput {
         containerId: origin.containerId,
         nodeName: options.nodeName,
       });
-      return { meta, origin: { ...origin }, parser: { ...options.parser, format: 'auto' } };
+      const parser: Omit<FileParserOptions, 'file'> = { ...options.parser, format: 'auto' };
+      const pod = options.pods?.podOptions(origin.namespace, origin.podName, origin.containerName, origin.podUid);
+      if (pod?.parser !== undefined) parser.message = pod.parser;
+      if (pod?.multiline !== undefined) parser.multiline = pod.multiline;
+      return { meta, origin: { ...origin }, parser };
     },
   };
 }
