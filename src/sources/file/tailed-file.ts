@@ -50,6 +50,8 @@ export class TailedFile {
   nlink = 1;
   /** its content was truncated away: late acknowledgements release budget but no longer move the checkpoint */
   detached = false;
+  /** what the path said about the file (for the input's opened/closed hooks) */
+  origin: Record<string, string> = {};
   readonly acks: OrderedAcks<number>;
 
   constructor(

@@ -37,6 +37,9 @@ export interface FileInput {
   describe(path: string, realPath: string, origin?: Record<string, string>): FileDescription | undefined;
   /** `log.file.path` for a path (e.g. with the --root prefix removed) */
   displayPath(path: string): string;
+  /** a file of this origin was opened / closed (the Kubernetes cache keeps a deleted pod while its files are open) */
+  opened?(origin: Record<string, string>): void;
+  closed?(origin: Record<string, string>): void;
 }
 
 export interface TailerOptions {
@@ -241,6 +244,7 @@ export class Tailer {
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     await file.handle.close().catch(() => undefined);
+    this.inputNamed(file.input)?.closed?.(file.origin);
     // A drained file's entry is dropped once the file has left the disk (see pruneDone), not before, so
     // that a rescan never reads it again.
     if (reason === 'drained' || reason === 'unreadable') this.options.checkpoints.markDone(file.key, file.realPath);
@@ -421,6 +425,8 @@ export class Tailer {
       }, true);
       this.files.set(key, file);
       if (!known) this.byPath.set(path, file);
+      file.origin = description.origin;
+      input.opened?.(description.origin);
       this.stats.opened++;
       handle = undefined;
       return true;

@@ -25,6 +25,8 @@ export function containerLogsInput(options: ContainerInputOptions): FileInput {
     patterns: options.patterns.map((p) => rooted(options.root, p)),
     readFrom: options.readFrom,
     displayPath: (path) => unrooted(options.root, path),
+    opened: (origin) => options.pods?.retain(origin.namespace, origin.podName),
+    closed: (origin) => options.pods?.release(origin.namespace, origin.podName),
     describe(path, realPath, stored) {
       const origin = stored ?? (containerOrigin(path, realPath) as Record<string, string> | undefined);
       if (origin === undefined) return undefined;
