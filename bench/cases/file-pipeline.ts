@@ -62,7 +62,7 @@ const result = await measure(
     const agent = await startAgent(config, { root: corpus.root, oneshot: true, logger: createLogger('warn') });
     const code = await agent.done;
     const stats = agent.sink.stats();
-    stored = stats.stored + stats.duplicates;
+    stored = stats.stored + stats.duplicates + stats.deadLettered;
     if (code !== 0) throw new Error(`agent exited ${code}`);
   },
   `${corpus.lines} lines, ${corpus.files} files, ${(corpus.bytes / 1048576).toFixed(0)} MB, gzip ${gzipArg}`,
