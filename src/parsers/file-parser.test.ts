@@ -164,7 +164,7 @@ describe('multiline', () => {
       records[1].message,
       'java.lang.IllegalStateException: order 42 has no items\n\tat com.example.orders.OrderService.place(OrderService.java:87)\n\tat com.example.orders.OrderController.create(OrderController.java:42)\nCaused by: java.util.NoSuchElementException: cart is empty\n\tat java.base/java.util.ArrayList$Itr.next(ArrayList.java:970)\n\t... 12 more',
     );
-    assert.equal(records[1].offset, 146, "a multiline record's offset is its first line's");
+    assert.equal(records[1].offset, 168, "a multiline record's offset is its first line's");
     assert.equal(records[2].stream, 'stdout');
   });
 
