@@ -18,6 +18,8 @@ async function loadCommands(): Promise<CommandRegistrar[]> {
     import('./commands/demo.js'),
     import('./commands/search.js'),
     import('./commands/tail.js'),
+    import('./commands/manifests.js'),
+    import('./commands/inject.js'),
   ]);
   return modules.map((m) => m.register);
 }
