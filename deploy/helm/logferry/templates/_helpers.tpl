@@ -1,0 +1,4 @@
+{{- define "logferry.labels" -}}
+app.kubernetes.io/name: logferry
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
