@@ -95,7 +95,7 @@ export class ElasticsearchSink implements Sink {
     if (this.config.installTemplate) {
       for (const template of templateRequests(this.server, this.config.index, this.config.deadLetterIndex, this.config.dataStream)) {
         const result = await this.transport.request('PUT', template.path, JSON.stringify(template.body), { 'content-type': 'application/json' });
-        if (result.kind !== 'response') return false;
+        if (result.kind !== 'response' || result.status >= 500 || result.status === 429) return false; // not ready yet: try again
         if (result.status >= 300) {
           this.events.onError?.('index template rejected', { path: template.path, status: result.status, body: result.body.slice(0, 500) });
         }
