@@ -12,6 +12,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import { createSink } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
+import { JournaldSource } from '../sources/journald/source.js';
 import type { Transform } from '../transforms/transform.js';
 import { InflightBudget } from './budget.js';
 import { buildInputs } from './inputs.js';
@@ -63,6 +64,22 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     onError: (message, context) => logger.warn(context, message),
   });
 
+  const journaldConfig = config.inputs.journald;
+  const journald =
+    journaldConfig.enabled && config.profile === 'node' && !options.inputGlobs?.length
+      ? new JournaldSource({
+          nodeName: config.nodeName,
+          units: journaldConfig.units,
+          journalctl: journaldConfig.journalctl,
+          directory: journaldConfig.directory,
+          checkpoints,
+          budget,
+          sink: pipeline,
+          oneshot: options.oneshot,
+          onError: (message, context) => logger.warn(context, message),
+        })
+      : undefined;
+
   let stopping = false;
   let metricsPort: number | undefined;
   let closeServer: (() => Promise<void>) | undefined;
@@ -109,7 +126,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     finished = (async () => {
       stopping = true;
       const deadline = Date.now() + config.pipeline.shutdownGraceMs;
-      await tailer.stop();
+      await Promise.all([tailer.stop(), journald?.stop()]);
       await Promise.race([pipeline.drained(), delay(Math.max(0, deadline - Date.now()))]);
       await sink.shutdown(Math.max(0, deadline - Date.now() - 500));
       clearInterval(checkpointTimer);
@@ -124,7 +141,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     return finished;
   };
 
-  const loop = tailer.start();
+  const loop = Promise.all([tailer.start(), journald?.run()]);
   const done = options.oneshot
     ? loop.then(async () => {
         await pipeline.drained();
