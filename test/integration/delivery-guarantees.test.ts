@@ -143,6 +143,16 @@ describe('delivery guarantees', () => {
       assert.deepEqual(report.missing, [], agent.stderr());
       assert.deepEqual(report.duplicated, []);
       assert.equal(exit.code, 0, agent.stderr());
+      if (mode === 'copytruncate') {
+        // Component log fields, from the glog header and the file the line came from.
+        const doc = (await docsForNode(url, node)).find((d) => /seq=wcopytruncate-123$/.test(d._source.message))!._source;
+        assert.equal(doc.service.name, 'kubelet');
+        assert.equal(doc.log.level, 'info');
+        assert.equal(doc.log.origin.file.name, 'writer.go');
+        assert.equal(doc.log.origin.file.line, (123 % 900) + 10);
+        assert.equal(doc.process.thread.id, 1234);
+        assert.equal(doc.log.file.path, '/var/log/kubelet.log');
+      }
     });
   }
 });
