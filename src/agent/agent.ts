@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/load.js';
 import { CheckpointStore } from '../checkpoint/store.js';
-import { createSink } from '../sinks/create.js';
+import { createSink, type SinkHooks } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
 import { JournaldSource } from '../sources/journald/source.js';
@@ -44,7 +44,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   const checkpointFile = join(config.dataDir, 'checkpoints.json');
   const firstStart = !existsSync(checkpointFile);
   const checkpoints = new CheckpointStore(config.dataDir);
-  const sink = options.sink ?? (await createSink(config, logger));
+  const sinkHooks: SinkHooks = {};
+  const sink = options.sink ?? (await createSink(config, logger, sinkHooks));
   await sink.start();
   const { transforms, stop: stopTransforms, registerMetrics, pods } = await buildTransforms(config, logger);
   const inputs: FileInput[] = buildInputs(config, { ...options, pods });
@@ -85,7 +86,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   let closeServer: (() => Promise<void>) | undefined;
   // Loaded only when the endpoint is on: prom-client is a noticeable share of an idle sidecar's memory.
   if (config.server.address !== '' && !options.oneshot) {
-    const [{ createMetrics }, { startHttpServer }] = await Promise.all([import('./metrics.js'), import('../server/http.js')]);
+    const [{ createMetrics, sinkLatencyHistogram }, { startHttpServer }] = await Promise.all([import('./metrics.js'), import('../server/http.js')]);
     const registry = createMetrics({
       tailer: () => tailer.stats,
       sink: () => sink.stats(),
@@ -98,6 +99,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       backpressureMs: () => budget.blockedMs,
       extra: registerMetrics,
     });
+    sinkHooks.onRequest = sinkLatencyHistogram(registry, sink.name);
     const { server, port } = await startHttpServer(config.server.address, registry, {
       live: () => !stopping,
       ready: () => (sink.healthy() ? { ready: true } : { ready: false, reason: `${sink.name} unreachable` }),

@@ -2,7 +2,7 @@
  * Prometheus metrics, read from the components' own counters at scrape time: nothing is incremented on
  * the per-record path for metrics' sake.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SinkStats } from '../sinks/sink.js';
 import type { TailerStats } from '../sources/file/stats.js';
 import type { PipelineCounters } from './pipeline.js';
@@ -30,8 +30,9 @@ function mirroredCounter(registry: Registry, name: string, help: string, read: (
     labelNames: Object.keys(labels),
     collect() {
       const value = read();
-      if (value > last) this.inc(labels, value - last);
-      last = value;
+      // inc by 0 too: a labelled counter has no sample until its first inc, and dashboards want the 0.
+      this.inc(labels, value > last ? value - last : 0);
+      last = Math.max(last, value);
     },
   });
 }
@@ -49,7 +50,7 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
 
 export function createMetrics(sources: MetricSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'logferry_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'logferry_' });
   const sink = { sink: sources.sinkName };
   mirroredCounter(registry, 'logferry_records_in_total', 'Records produced by sources', () => sources.pipeline().recordsIn);
   mirroredCounter(registry, 'logferry_records_sent_total', 'Records handed to the sink after transforms', () => sources.pipeline().recordsOut);
@@ -72,4 +73,16 @@ export function createMetrics(sources: MetricSources): Registry {
   mirroredCounter(registry, 'logferry_backpressure_seconds_total', 'Time sources waited for the sink', () => sources.backpressureMs() / 1000);
   sources.extra?.(registry);
   return registry;
+}
+
+/** Bulk request latency by outcome (HTTP status or `error`), observed by the sink per request. */
+export function sinkLatencyHistogram(registry: Registry, sinkName: string): (seconds: number, outcome: string) => void {
+  const histogram = new Histogram({
+    name: 'logferry_sink_request_duration_seconds',
+    help: 'Sink request latency',
+    labelNames: ['sink', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return (seconds, outcome) => histogram.observe({ sink: sinkName, outcome }, seconds);
 }

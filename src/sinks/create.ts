@@ -3,11 +3,17 @@ import type { Logger } from '../agent/logger.js';
 import type { Config } from '../config/load.js';
 import type { Sink } from './sink.js';
 
-export async function createSink(config: Config, logger: Logger): Promise<Sink> {
+/** Hooks the agent fills in once its metrics exist (the sink is created first). */
+export interface SinkHooks {
+  onRequest?(seconds: number, outcome: string): void;
+}
+
+export async function createSink(config: Config, logger: Logger, hooks: SinkHooks = {}): Promise<Sink> {
   if (config.output.kind === 'elasticsearch') {
     const { ElasticsearchSink } = await import('./elasticsearch/sink.js');
     return new ElasticsearchSink(config.output.elasticsearch, {
       onError: (message, context) => logger.warn(context, message),
+      onRequest: (seconds, outcome) => hooks.onRequest?.(seconds, outcome),
     });
   }
   const { createLocalStoreSink } = await import('../store/sink-factory.js');
