@@ -62,7 +62,7 @@ describe('journald input', () => {
     const calls = readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     assert.ok(calls[0].includes('--lines=all'));
     assert.ok(calls[1].includes('--after-cursor=s=8a1f0c2b;i=1005;b=3c2d;m=5;t=6276a1b2c3d45;x=deadbeef5'), calls[1].join(' '));
-    assert.deepEqual(calls[1].filter((a, i) => calls[1][i - 1] === '-u'), ['kubelet.service', 'containerd.service', 'docker.service']);
+    assert.deepEqual(calls[1].filter((_, i) => calls[1][i - 1] === '-u'), ['kubelet.service', 'containerd.service', 'docker.service']);
   });
 
   it('without journalctl: one clear message, and container logs still ship', async (t) => {

@@ -7,17 +7,17 @@
  * and moves checkpoints only as far as the sink has acknowledged.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import type { InflightBudget } from '../../agent/budget.js';
 import type { CheckpointEntry, CheckpointStore } from '../../checkpoint/store.js';
 import type { LogRecord } from '../../event/record.js';
 import { createFileParser, type FileParserOptions } from '../../parsers/file-parser.js';
 import { expandGlob, globBase } from './glob.js';
-import { identify, identityKey, idPrefixFor, type FileFingerprint } from './identity.js';
+import { identify, identityKey, idPrefixFor } from './identity.js';
 import { ReadBuffer, TailedFile, type ChunkSink } from './tailed-file.js';
 import type { FileContext, Metadata } from '../../event/record.js';
 import { TailerStats } from './stats.js';
+import { Recovery, type RecoveryHost } from './recovery.js';
 
 export interface FileDescription {
   /** metadata known from the path (namespace, pod, container, service, ...) and its string form for checkpoints */
@@ -63,8 +63,8 @@ const IDLE_WAIT_MS = 250;
 /** watch events ask for a rescan; a busy directory must not turn that into one per loop */
 const MIN_RESCAN_GAP_MS = 100;
 
-export class Tailer {
-  private readonly files = new Map<string, TailedFile>();
+export class Tailer implements RecoveryHost {
+  readonly files = new Map<string, TailedFile>();
   private readonly byPath = new Map<string, TailedFile>();
   private readonly watchers: FSWatcher[] = [];
   private stopping = false;
@@ -76,7 +76,11 @@ export class Tailer {
   private loopDone: Promise<void> | undefined;
   private readonly readBuffer = new ReadBuffer();
 
-  constructor(private readonly options: TailerOptions) {}
+  private readonly recovery: Recovery;
+
+  constructor(readonly options: TailerOptions) {
+    this.recovery = new Recovery(this);
+  }
 
   /** Start reading; resolves when the loop ends (stop(), or end of input in oneshot mode). */
   start(): Promise<void> {
@@ -103,8 +107,8 @@ export class Tailer {
 
   private async loop(): Promise<void> {
     const previousRun = this.options.checkpoints.previousSavedAt;
-    await this.recoverCheckpoints();
-    if (previousRun !== undefined) await this.recoverUnseenRotations(previousRun);
+    await this.recovery.recoverCheckpoints();
+    if (previousRun !== undefined) await this.recovery.recoverUnseenRotations(previousRun);
     await this.rescan(true);
     // Saved at once: a restart, even right after a crash, must know this run began and which files it opened.
     this.options.checkpoints.flush(true);
@@ -174,7 +178,7 @@ export class Tailer {
     file.nlink = own.nlink;
     if (own.size < file.readPos) {
       this.stats.truncations++;
-      const copied = await this.drainCopy(file);
+      const copied = await this.recovery.drainCopy(file);
       await this.finish(file, copied ? 'replaced' : 'truncated');
       this.restartIdentity(file);
       this.rescanRequested = true;
@@ -191,49 +195,8 @@ export class Tailer {
       this.byPath.delete(file.path);
       this.stats.rotations++;
       this.rescanRequested = true;
-      await this.findUnseenSiblings(file.realPath);
+      await this.recovery.findUnseenSiblings(file.realPath);
     }
-  }
-
-  /**
-   * copytruncate copies the file aside before truncating it: lines written after our last read exist only
-   * in the copy. Find the copy (same first line, another inode, at least as long as what we read) and read
-   * it on from our position with the same ids — offsets in a copy are the original's offsets.
-   */
-  private async drainCopy(file: TailedFile): Promise<boolean> {
-    const dir = dirname(file.realPath);
-    const stem = basename(file.realPath);
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (name === stem || !name.startsWith(stem) || name.endsWith('.gz')) continue;
-      const path = join(dir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info === undefined || !info.isFile() || info.ino === file.fingerprint.ino || info.size < file.readPos) continue;
-      const fingerprint = await this.fingerprintOf(path);
-      if (fingerprint?.fingerprint !== file.fingerprint.fingerprint || this.files.has(identityKey(fingerprint))) continue;
-      const input = this.inputNamed(file.input);
-      const stored = this.options.checkpoints.get(file.key);
-      if (input === undefined || stored === undefined) return false;
-      // Resume at the last acknowledged offset, not where reading stopped: if the agent dies before the
-      // original's batches in flight are acknowledged, the copy's checkpoint still covers them. The overlap is
-      // re-sent with the same ids (same prefix, same offsets), so the backend keeps one copy.
-      const entry: CheckpointEntry = {
-        ...stored,
-        key: identityKey(fingerprint),
-        path,
-        ino: fingerprint.ino,
-        dev: fingerprint.dev,
-        offset: stored.offset,
-        idPrefix: file.context.idPrefix,
-        done: false,
-        updatedAt: Date.now(),
-      };
-      if (await this.openFile(input, path, 'beginning', { entry, realPath: path })) {
-        this.stats.copiesDrained++;
-        return true;
-      }
-      return false;
-    }
-    return false;
   }
 
   private async finish(file: TailedFile, reason: 'drained' | 'truncated' | 'replaced' | 'unreadable'): Promise<void> {
@@ -295,80 +258,17 @@ export class Tailer {
         }
       }
     }
-    if (!initial) await this.pruneDone();
+    if (!initial) await this.recovery.pruneDone();
     // New files are recorded right away, so a crash before the next periodic save cannot forget them.
     if (opened > 0 && !initial) this.options.checkpoints.flush();
   }
 
-  /**
-   * Files rotated while the agent was down that it never opened (several rotations in a row, or a crash
-   * before it saved): rotated siblings of the current files, unknown to the checkpoints, modified after the
-   * previous run last saved. They hold lines written since then, so they are read from the beginning.
-   */
-  private async recoverUnseenRotations(previousSavedAt: number): Promise<void> {
-    const known = new Set<string>();
-    const byContent = new Map<string, CheckpointEntry>();
-    for (const entry of this.options.checkpoints.all()) {
-      known.add(`${entry.dev}:${entry.ino}`);
-      byContent.set(entry.fingerprint, entry);
-    }
-    for (const input of this.options.inputs) {
-      for (const pattern of input.patterns) {
-        for (const path of await expandGlob(pattern)) {
-          const realPath = await realpath(path).catch(() => undefined);
-          if (realPath === undefined) continue;
-          const dir = dirname(realPath);
-          const stem = basename(realPath);
-          for (const name of await readdir(dir).catch(() => [] as string[])) {
-            if (name === stem || !name.startsWith(stem) || name.endsWith('.gz') || name.endsWith('.tmp')) continue;
-            const sibling = join(dir, name);
-            const info = await stat(sibling).catch(() => undefined);
-            if (info === undefined || !info.isFile() || known.has(`${info.dev}:${info.ino}`) || info.mtimeMs < previousSavedAt - 1000) continue;
-            const fingerprint = await this.fingerprintOf(sibling);
-            if (fingerprint === undefined || this.files.has(identityKey(fingerprint))) continue;
-            const copied = byContent.get(fingerprint.fingerprint);
-            if (copied !== undefined) {
-              // A copy of content we track (copytruncate). If the original still holds it, nothing is new;
-              // if the original was truncated, the copy is read on from the original's checkpoint, same ids.
-              if ((await this.fingerprintOf(copied.path))?.fingerprint === copied.fingerprint) continue;
-              const entry: CheckpointEntry = { ...copied, key: identityKey(fingerprint), path: sibling, dev: fingerprint.dev, ino: fingerprint.ino, done: false, updatedAt: Date.now() };
-              if (await this.openFile(input, sibling, 'beginning', { entry, realPath: sibling })) {
-                known.add(`${info.dev}:${info.ino}`);
-                this.stats.copiesDrained++;
-              }
-              continue;
-            }
-            const description = input.describe(path, realPath);
-            if (description === undefined) continue;
-            const entry: CheckpointEntry = {
-              key: identityKey(fingerprint),
-              path: sibling,
-              dev: fingerprint.dev,
-              ino: fingerprint.ino,
-              fingerprint: fingerprint.fingerprint,
-              offset: 0,
-              idPrefix: idPrefixFor(this.options.nodeName, fingerprint),
-              origin: description.origin,
-              input: input.name,
-              displayPath: input.displayPath(path),
-              updatedAt: Date.now(),
-            };
-            if (await this.openFile(input, sibling, 'beginning', { entry, realPath: sibling })) {
-              known.add(`${info.dev}:${info.ino}`);
-              this.stats.missedRotations++;
-            }
-          }
-        }
-      }
-    }
-  }
-
-  private inputNamed(name: string | undefined): FileInput | undefined {
+  inputNamed(name: string | undefined): FileInput | undefined {
     return this.options.inputs.find((input) => input.name === name);
   }
 
   /** Open a file found by a glob (or found again by its identity); returns false if it was not opened. */
-  private async openFile(
+  async openFile(
     input: FileInput,
     path: string,
     readFrom: 'beginning' | 'end',
@@ -443,138 +343,6 @@ export class Tailer {
   private onCommit(file: TailedFile, position: number, releasedBytes: number): void {
     this.options.budget.release(releasedBytes);
     if (!file.detached) this.options.checkpoints.update(file.key, position);
-  }
-
-  /**
-   * Checkpointed files that are no longer where they were (rotated or renamed while the agent was stopped):
-   * look for them among their directory's siblings, by inode and fingerprint, and drain them from their offset.
-   */
-  private async recoverCheckpoints(): Promise<void> {
-    const checkpoints = this.options.checkpoints;
-    for (const entry of checkpoints.all()) {
-      if (entry.cursor !== undefined || entry.input === undefined) continue;
-      const input = this.inputNamed(entry.input);
-      if (input === undefined) continue;
-      const here = await stat(entry.path).catch(() => undefined);
-      if (here !== undefined && here.ino === entry.ino && here.dev === entry.dev) {
-        if (entry.done) continue;
-        // Still in place; the glob may not match it any more (a rotated sibling), so open it directly.
-        if (await this.isGlobbed(input, entry.path)) continue;
-        await this.openFile(input, entry.path, 'beginning', { entry, realPath: entry.path });
-        continue;
-      }
-      const found = await this.findInDirectory(dirname(entry.path), entry);
-      if (found === undefined) {
-        checkpoints.forget(entry.key);
-        continue;
-      }
-      entry.path = found;
-      if (!entry.done) await this.openFile(input, found, 'beginning', { entry, realPath: found });
-    }
-  }
-
-  private async isGlobbed(input: FileInput, realPath: string): Promise<boolean> {
-    for (const pattern of input.patterns) {
-      for (const path of await expandGlob(pattern)) {
-        if (path === realPath || (await realpath(path).catch(() => '')) === realPath) return true;
-      }
-    }
-    return false;
-  }
-
-  private async findInDirectory(dir: string, entry: CheckpointEntry): Promise<string | undefined> {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names) {
-      if (name.endsWith('.gz')) continue;
-      const path = join(dir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info === undefined || !info.isFile() || info.ino !== entry.ino || info.dev !== entry.dev) continue;
-      const fingerprint = await this.fingerprintOf(path);
-      if (fingerprint?.fingerprint === entry.fingerprint) return path;
-    }
-    return undefined;
-  }
-
-  private async fingerprintOf(path: string): Promise<FileFingerprint | undefined> {
-    const handle = await open(path, 'r').catch(() => undefined);
-    if (handle === undefined) return undefined;
-    try {
-      const info = await handle.stat();
-      return await identify(handle, info.dev, info.ino, info.size);
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /**
-   * After a rotation, rotated siblings the agent never saw (two rotations between two looks) are read too:
-   * any regular file in the directory that is not being tailed and has no checkpoint is new to us.
-   */
-  private async findUnseenSiblings(realPath: string): Promise<void> {
-    const dir = dirname(realPath);
-    const stem = basename(realPath).replace(/\.log$/, '');
-    const file = [...this.files.values()].find((f) => f.realPath === realPath);
-    const input = this.inputNamed(file?.input);
-    if (input === undefined || file === undefined) return;
-    const knownContent = new Set<string>();
-    for (const f of this.files.values()) knownContent.add(f.fingerprint.fingerprint);
-    for (const entry of this.options.checkpoints.all()) knownContent.add(entry.fingerprint);
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (!name.startsWith(stem) || name.endsWith('.gz') || name.endsWith('.tmp')) continue;
-      const path = join(dir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info === undefined || !info.isFile()) continue;
-      const fingerprint = await this.fingerprintOf(path);
-      if (fingerprint === undefined) continue;
-      const key = identityKey(fingerprint);
-      if (this.files.has(key) || this.options.checkpoints.get(key) !== undefined) {
-        if (fingerprint.ino === file.fingerprint.ino) file.realPath = path;
-        continue;
-      }
-      // Older rotations (written before this file was opened) and copies of content already read are not new.
-      if (info.mtimeMs < file.openedAtMs || knownContent.has(fingerprint.fingerprint)) continue;
-      const origin = this.options.checkpoints.get(file.key)?.origin;
-      const entry: CheckpointEntry = {
-        key,
-        path,
-        dev: fingerprint.dev,
-        ino: fingerprint.ino,
-        fingerprint: fingerprint.fingerprint,
-        offset: 0,
-        idPrefix: idPrefixFor(this.options.nodeName, fingerprint),
-        origin,
-        input: input.name,
-        displayPath: file.context.path,
-        updatedAt: Date.now(),
-      };
-      // Only files that are neither the current file at the glob path nor already known get here.
-      const current = await stat(file.path).catch(() => undefined);
-      if (current !== undefined && current.ino === fingerprint.ino) continue;
-      this.stats.missedRotations++;
-      await this.openFile(input, path, 'beginning', { entry, realPath: path });
-    }
-  }
-
-  /**
-   * Forget checkpoints of files that were read to the end and have since left the disk, and of contents
-   * replaced in place (truncated, then rewritten with another first line).
-   */
-  private async pruneDone(): Promise<void> {
-    const checkpoints = this.options.checkpoints;
-    const openPaths = new Set<string>();
-    for (const file of this.files.values()) openPaths.add(file.realPath);
-    for (const entry of checkpoints.all()) {
-      if (this.files.has(entry.key) || entry.cursor !== undefined) continue;
-      if (!entry.done) {
-        if (openPaths.has(entry.path)) checkpoints.forget(entry.key);
-        continue;
-      }
-      const info = await stat(entry.path).catch(() => undefined);
-      if (info !== undefined && info.ino === entry.ino && info.dev === entry.dev) continue;
-      const moved = await this.findInDirectory(dirname(entry.path), entry);
-      if (moved !== undefined) entry.path = moved;
-      else checkpoints.forget(entry.key);
-    }
   }
 
   /** Bytes not yet committed, summed over open files (file size minus committed offset). */
