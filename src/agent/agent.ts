@@ -44,6 +44,9 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   const checkpointFile = join(config.dataDir, 'checkpoints.json');
   const firstStart = !existsSync(checkpointFile);
   const checkpoints = new CheckpointStore(config.dataDir);
+  // Saved before anything else (even before the sink connects): a restart after a crash at any point
+  // must know a run began, so files rotated since are found again (see Tailer recovery).
+  checkpoints.flush(true);
   const sinkHooks: SinkHooks = {};
   const sink = options.sink ?? (await createSink(config, logger, sinkHooks));
   await sink.start();
@@ -100,12 +103,17 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       extra: registerMetrics,
     });
     sinkHooks.onRequest = sinkLatencyHistogram(registry, sink.name);
-    const { server, port } = await startHttpServer(config.server.address, registry, {
-      live: () => !stopping,
-      ready: () => (sink.healthy() ? { ready: true } : { ready: false, reason: `${sink.name} unreachable` }),
-    });
-    metricsPort = port;
-    closeServer = () => new Promise((resolve) => server.close(() => resolve()));
+    try {
+      const { server, port } = await startHttpServer(config.server.address, registry, {
+        live: () => !stopping,
+        ready: () => (sink.healthy() ? { ready: true } : { ready: false, reason: `${sink.name} unreachable` }),
+      });
+      metricsPort = port;
+      closeServer = () => new Promise((resolve) => server.close(() => resolve()));
+    } catch (error) {
+      // Shipping logs matters more than the endpoint: say so loudly (probes will notice) and carry on.
+      logger.error({ address: config.server.address, error: (error as Error).message }, 'cannot serve /metrics, /healthz, /readyz; shipping continues without them');
+    }
   }
 
   const checkpointTimer = setInterval(() => {
