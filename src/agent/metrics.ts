@@ -1,8 +1,6 @@
-/**
- * Prometheus metrics, read from the components' own counters at scrape time: nothing is incremented on
- * the per-record path for metrics' sake.
- */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+/** The agent's Prometheus metrics, read from the components' own counters at scrape time. */
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { mirroredCounter as mirrored, mirroredGauge as gauge } from '../server/mirrored-metrics.js';
 import type { SinkStats } from '../sinks/sink.js';
 import type { TailerStats } from '../sources/file/stats.js';
 import type { PipelineCounters } from './pipeline.js';
@@ -20,32 +18,9 @@ export interface MetricSources {
   extra?: (registry: Registry) => void;
 }
 
-/** A counter whose value is read from elsewhere: increments by the difference since the last scrape. */
+/** One series: the value of `read`, under `labels`. */
 function mirroredCounter(registry: Registry, name: string, help: string, read: () => number, labels: Record<string, string> = {}): void {
-  let last = 0;
-  new Counter({
-    name,
-    help,
-    registers: [registry],
-    labelNames: Object.keys(labels),
-    collect() {
-      const value = read();
-      // inc by 0 too: a labelled counter has no sample until its first inc, and dashboards want the 0.
-      this.inc(labels, value > last ? value - last : 0);
-      last = Math.max(last, value);
-    },
-  });
-}
-
-function gauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read());
-    },
-  });
+  mirrored(registry, name, help, () => [read()], [labels]);
 }
 
 export function createMetrics(sources: MetricSources): Registry {

@@ -2,38 +2,11 @@
  * Prometheus metrics of the Kubernetes metadata service and the enrichment transform, read from their
  * own counters at scrape time (nothing is incremented per record for metrics' sake).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { mirroredCounter as counter, mirroredGauge as gauge } from '../server/mirrored-metrics.js';
 import type { EnrichKubernetesCounters } from '../transforms/enrich-kubernetes.js';
 import type { KubernetesStats } from './metadata-service.js';
 import type { ListWatchStats } from './list-watch.js';
-
-function counter(registry: Registry, name: string, help: string, read: () => number[], labelSets: Array<Record<string, string>>): void {
-  const last = labelSets.map(() => 0);
-  new Counter({
-    name,
-    help,
-    registers: [registry],
-    labelNames: labelSets.length > 0 ? Object.keys(labelSets[0]) : [],
-    collect() {
-      const values = read();
-      values.forEach((value, i) => {
-        if (value > last[i]) this.inc(labelSets[i], value - last[i]);
-        last[i] = value;
-      });
-    },
-  });
-}
-
-function gauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read());
-    },
-  });
-}
 
 export function registerKubernetesMetrics(registry: Registry, stats: () => KubernetesStats, transform?: () => EnrichKubernetesCounters): void {
   const resources = [{ resource: 'pods' }, { resource: 'namespaces' }];

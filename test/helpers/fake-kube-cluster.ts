@@ -4,12 +4,12 @@
  * it with the `kubernetes:` config section in {@link FakeCluster.config} (or {@link FakeCluster.yaml}).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeKubeApiServer } from './fake-kube-apiserver.js';
 import { makeNamespace, makePod, type FakePodInput, type INamespace, type IPod } from './fake-kube-objects.js';
-import { containerIdFor, type PodContainer } from './log-tree.js';
+import { addContainer, type PodContainer } from './log-tree.js';
 
 export type PodExtras = Partial<Pick<FakePodInput, 'labels' | 'annotations' | 'owner' | 'podIP' | 'initContainers'>> & {
   /** container name → image */
@@ -49,18 +49,7 @@ export interface FakeCluster {
  */
 export function addPodContainers(root: string, namespace: string, pod: string, containers: string[], format: 'cri' | 'docker' = 'cri'): PodContainer[] {
   const uid = randomUUID();
-  return containers.map((container) => {
-    const containerId = containerIdFor(`${namespace}/${pod}/${container}/${uid}`);
-    const dir = join(root, 'var/log/pods', `${namespace}_${pod}_${uid}`, container);
-    mkdirSync(dir, { recursive: true });
-    const logPath = join(dir, '0.log');
-    writeFileSync(logPath, '');
-    const linkDir = join(root, 'var/log/containers');
-    mkdirSync(linkDir, { recursive: true });
-    const linkPath = join(linkDir, `${pod}_${namespace}_${container}-${containerId}.log`);
-    symlinkSync(logPath, linkPath);
-    return { namespace, pod, uid, container, containerId, logPath, linkPath, format };
-  });
+  return containers.map((container) => addContainer(root, namespace, pod, container, format, uid));
 }
 
 /** The Pod object the kubelet would report for these containers of one pod. */

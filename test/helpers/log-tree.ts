@@ -25,8 +25,8 @@ export function containerIdFor(seed: string): string {
   return createHash('sha256').update(seed).digest('hex');
 }
 
-export function addContainer(root: string, namespace: string, pod: string, container: string, format: 'cri' | 'docker' = 'cri'): PodContainer {
-  const uid = randomUUID();
+/** One container's log file and symlink; containers of one pod share `uid`. */
+export function addContainer(root: string, namespace: string, pod: string, container: string, format: 'cri' | 'docker' = 'cri', uid: string = randomUUID()): PodContainer {
   const containerId = containerIdFor(`${namespace}/${pod}/${container}/${uid}`);
   const dir = join(root, 'var/log/pods', `${namespace}_${pod}_${uid}`, container);
   mkdirSync(dir, { recursive: true });
