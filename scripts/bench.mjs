@@ -16,6 +16,7 @@ const CASES = {
   memory_to_null_bulk: ['memory-sink.js', 'null_bulk', 'off', '500000'],
   memory_to_elasticsearch: ['memory-sink.js', 'elasticsearch', 'on', '300000'],
   enrich_kubernetes: ['enrich-kubernetes.js', '1000000'],
+  query_local_store: ['query-local-store.js', process.env.LOGFERRY_BENCH_STORE_RECORDS ?? '5000000'],
 };
 
 // The heap cap the DaemonSet sets (NODE_OPTIONS): the agent's live data is bounded by its in-flight budget,
