@@ -2,21 +2,12 @@
  * Reading back what the agent shipped: every document of one test node (tests share one Elasticsearch,
  * each uses its own NODE_NAME), and exactly-once checks over `seq=` markers.
  */
+import { esRequest as es } from './elasticsearch.js';
+
 export interface ShippedDoc {
   _id: string;
   _index: string;
   _source: Record<string, any>;
-}
-
-async function es(url: string, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(url + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok && response.status !== 404) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
-  return text ? JSON.parse(text) : {};
 }
 
 export async function docsForNode(url: string, nodeName: string, indexPattern = 'logstash-*'): Promise<ShippedDoc[]> {
