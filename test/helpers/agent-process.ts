@@ -30,6 +30,8 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
   }
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
   env.LOGFERRY_LOG_LEVEL ??= 'warn';
+  // As the DaemonSet runs it (deploy/kubernetes/daemonset.yaml).
+  env.NODE_OPTIONS ??= '--max-old-space-size=96';
   const child = spawn(process.execPath, [BIN, ...options.args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
