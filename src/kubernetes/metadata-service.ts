@@ -16,15 +16,8 @@ import type { PodLogOptions } from './pod-metadata.js';
 
 export type { ContainerEntry, PodLogOptions };
 
-export interface KubernetesStats extends PodCacheStats {
-  lists: number;
-  watches: number;
-  relists410: number;
-  events: number;
-  bookmarks: number;
-  errors: number;
-  unauthorized: number;
-  watchCuts: number;
+/** Totals over both watched resources, plus the per-resource figures. */
+export interface KubernetesStats extends PodCacheStats, Omit<ListWatchStats, 'watchEnds' | 'resourceVersion' | 'lastError'> {
   /** batches that waited for a pod to appear, and how many of those waits ran out */
   waits: number;
   waitTimeouts: number;
