@@ -3,9 +3,10 @@
  * Elasticsearch is configured. One row per record, keyed by the record's deterministic id (a replay
  * inserts nothing), the ECS document as JSON, columns for the filters, and an FTS5 index on the message.
  *
- * Durability: WAL with synchronous=NORMAL. A committed transaction survives a crash of the process (the
- * WAL is in the OS's hands); only a power loss can take the last commits, which the agent then re-reads
- * from its files because checkpoints are written after the store commits.
+ * Durability: WAL with synchronous=FULL. Records are acknowledged (and checkpoints, which are fsynced,
+ * move) right after COMMIT returns, so the commit must be on disk by then: with NORMAL a power loss could
+ * drop the last commits while the checkpoint survived. FULL costs one WAL fsync per transaction of
+ * thousands of records.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -107,7 +108,7 @@ export class LocalStore {
     // auto_vacuum must be chosen before the first table exists.
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.pragma('journal_size_limit = 67108864');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');

@@ -75,7 +75,7 @@ export class LocalStoreSink implements Sink {
       });
       this.pendingRecords.push(record);
     }
-    if (this.pendingRows.length >= (this.options.batchRecords ?? 5000)) this.commit();
+    if (this.pendingRows.length >= (this.options.batchRecords ?? 20_000)) this.commit();
     else this.schedule(this.options.flushIntervalMs ?? 100);
   }
 
