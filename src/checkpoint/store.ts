@@ -34,6 +34,8 @@ export interface CheckpointEntry {
   generation?: number;
   /** read to its end and closed; kept until the file leaves the disk so a rescan never re-reads it */
   done?: boolean;
+  /** when the agent first opened the file (ms): siblings written after it in the same directory are new */
+  openedAt?: number;
   updatedAt: number;
 }
 

@@ -73,9 +73,16 @@ export class Recovery {
   async recoverUnseenRotations(previousSavedAt: number): Promise<void> {
     const known = new Set<string>();
     const byContent = new Map<string, CheckpointEntry>();
+    // Per directory, when the agent first opened a file there: a sibling written since then and unknown to
+    // the checkpoints was never read (a burst of rotations, or a crash before the agent saw it).
+    const firstOpened = new Map<string, number>();
     for (const entry of this.host.options.checkpoints.all()) {
       known.add(`${entry.dev}:${entry.ino}`);
       byContent.set(entry.fingerprint, entry);
+      if (entry.openedAt !== undefined) {
+        const dir = dirname(entry.path);
+        firstOpened.set(dir, Math.min(firstOpened.get(dir) ?? Infinity, entry.openedAt));
+      }
     }
     for (const input of this.host.options.inputs) {
       for (const pattern of input.patterns) {
@@ -88,7 +95,8 @@ export class Recovery {
             if (name === stem || !name.startsWith(stem) || name.endsWith('.gz') || name.endsWith('.tmp')) continue;
             const sibling = join(dir, name);
             const info = await stat(sibling).catch(() => undefined);
-            if (info === undefined || !info.isFile() || known.has(`${info.dev}:${info.ino}`) || info.mtimeMs < previousSavedAt - 1000) continue;
+            const since = Math.min(firstOpened.get(dir) ?? Infinity, previousSavedAt) - 1000;
+            if (info === undefined || !info.isFile() || known.has(`${info.dev}:${info.ino}`) || info.mtimeMs < since) continue;
             const fingerprint = await this.fingerprintOf(sibling);
             if (fingerprint === undefined || this.host.files.has(identityKey(fingerprint))) continue;
             const copied = byContent.get(fingerprint.fingerprint);

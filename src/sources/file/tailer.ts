@@ -322,6 +322,7 @@ export class Tailer implements RecoveryHost {
         displayPath,
         generation,
         updatedAt: Date.now(),
+        openedAt: entry?.openedAt ?? Date.now(),
       }, true);
       this.files.set(key, file);
       if (!known) this.byPath.set(path, file);
