@@ -1,106 +1,118 @@
 /**
- * The parse pipeline of one file: line → format (CRI / docker json / glog / logrus / plain) → partial
- * pieces joined per stream → multiline groups per stream → message parsing (JSON, logfmt) → records.
- * The tailer calls it per line and asks it where the oldest record it still holds begins, so checkpoints
- * never pass an incomplete record.
+ * The parse pipeline of one file, fed line by line by the tailer:
+ *   line → format (CRI / docker json / glog / logrus / plain) → runtime pieces joined per stream
+ *        → multiline groups per stream → message parsing (JSON, logfmt, structured klog) → records.
+ * The tailer asks where the oldest record still held begins ({@link FileParser.pendingOffset}), so a
+ * checkpoint never passes an incomplete record.
+ *
+ * Record ids are `file.idPrefix + offset`, the offset in decimal: the byte offset of the record's first
+ * piece (or first line, for multiline records) in the file.
+ * Nothing here throws on input: a line that does not fit its format is shipped as-is, flagged and counted.
  */
-import type { FileContext, LogRecord, Stream } from '../event/record.js';
-import { RecordFlag } from '../event/record.js';
 import type { AckBatch } from '../agent/acks.js';
-import { detectContainerFormat, parseCriLine, parseDockerLine, type ContainerLine } from './container.js';
-import { isGlogHeader, parseGlogLine, parseLogrusLine, type ComponentLine } from './component.js';
+import { RecordFlag, type FileContext, type LogRecord, type Stream } from '../event/record.js';
+import { ParserConfigError, timezoneProblem, type FileParser, type FileParserOptions, type LogFormat, type ParserCounters } from './contract.js';
+import { newCriHeader, parseCriHeader } from './cri.js';
+import { detectFormat } from './detect.js';
+import { newDockerLine, parseDockerLine } from './docker-json.js';
+import { GlogClock, newGlogHeader, parseGlogHeader, parseKlogStructured } from './glog.js';
+import { parseLogrusLine } from './logrus.js';
 import { parseMessage, type MessageParsing } from './message.js';
-import { MultilineAggregator } from './multiline/aggregator.js';
-import { multilineLimits, multilineRule, type MultilineOptions } from './multiline/rules.js';
-import { cutString, decodeText, type DecodedText } from './text.js';
+import { MultilineGroup } from './multiline/group.js';
+import { multilineLimits, multilineRule, type MultilineOptions } from './multiline/options.js';
+import { PartialJoin } from './partial.js';
+import { decodeLine } from './plain.js';
+import { ReadClock, toUtcTimestamp } from './time.js';
+import { cutString, invalidUtf8Flag, type DecodedText } from './utf8.js';
 
-export type LogFormat = 'cri' | 'docker-json' | 'plain' | 'glog' | 'logrus';
-export type { MultilineOptions };
+export type { FileParser, FileParserOptions, LogFormat, ParserCounters } from './contract.js';
+export { ParserConfigError, timezoneProblem } from './contract.js';
+export type { MessageParsing, MultilineOptions };
+export { MultilineConfigError, multilineProblem } from './multiline/options.js';
 
-export interface FileParserOptions {
-  format: LogFormat | 'auto';
-  file: FileContext;
-  maxRecordBytes?: number;
-  message?: MessageParsing;
-  jsonKey?: string;
-  multiline?: MultilineOptions | undefined;
-  timezone?: string;
-  now?: () => number;
-}
-
-export interface ParserCounters {
-  lines: number;
-  records: number;
-  truncated: number;
-  invalidUtf8: number;
-  unparsed: number;
-  partialJoined: number;
-  multilineJoined: number;
-}
-
-export interface FileParser {
-  push(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void;
-  pendingOffset(): number;
-  flushIdle(now: number, out: LogRecord[]): void;
-  flushAll(out: LogRecord[]): void;
-  readonly format: LogFormat;
-  readonly counters: ParserCounters;
-}
-
-/** Pieces of one record split by the runtime, per stream. */
-class PartialJoin {
-  offset = -1;
-  timestamp = '';
-  text = '';
-  bytes = 0;
-  flags = 0;
-}
-
+const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+/** A partial line whose final piece does not come (writer stalled mid-line) is released after this long idle. */
+const PARTIAL_FLUSH_MS = 5000;
+/** glog continuation lines are grouped like a multiline rule, with these defaults */
+const GLOG_FLUSH_MS = 1000;
+const GLOG_MAX_LINES = 1000;
 const UNSET_BATCH = undefined as unknown as AckBatch;
-const GLOG_LIKE = new Set<LogFormat>(['glog', 'logrus']);
 
 class Parser implements FileParser {
   format: LogFormat;
-  readonly counters: ParserCounters = { lines: 0, records: 0, truncated: 0, invalidUtf8: 0, unparsed: 0, partialJoined: 0, multilineJoined: 0 };
+  readonly counters: ParserCounters = { lines: 0, records: 0, truncated: 0, invalidUtf8: 0, unparsed: 0, partialJoined: 0, multilineJoined: 0, multilineTruncated: 0 };
+  private detecting: boolean;
   private readonly file: FileContext;
+  private readonly idPrefix: string;
   private readonly maxBytes: number;
   private readonly messageMode: MessageParsing;
+  private readonly messageExplicit: boolean;
   private readonly now: () => number;
-  private readonly timezone: string;
-  private readonly stdoutJoin = new PartialJoin();
-  private readonly stderrJoin = new PartialJoin();
-  private readonly line: ContainerLine = { timestamp: '', stream: 'stdout', final: true, text: '', flags: 0 };
+  private readonly clock: ReadClock;
+  private readonly glogClock: GlogClock;
+  private readonly stdout: PartialJoin;
+  private readonly stderr: PartialJoin;
+  // scratch structures reused for every line
+  private readonly cri = newCriHeader();
+  private readonly docker = newDockerLine();
+  private readonly glog = newGlogHeader();
   private readonly decoded: DecodedText = { text: '', flags: 0 };
-  /** one aggregator per stream when multiline is on (glog/logrus always: continuation lines) */
-  private readonly groups: { stdout?: MultilineAggregator; stderr?: MultilineAggregator; none?: MultilineAggregator } = {};
-  private readonly staged: LogRecord[] = [];
+  /** multiline groups: per stream for container formats, `none` for the others */
+  private readonly multiline: MultilineOptions | undefined;
+  private groupOut: MultilineGroup | undefined;
+  private groupErr: MultilineGroup | undefined;
+  private groupNone: MultilineGroup | undefined;
+  private readonly released: LogRecord[] = [];
+  /** timestamp of the last glog / logrus header: the best guess for lines without one */
+  private lastTimestamp = '';
 
   constructor(options: FileParserOptions) {
     this.file = options.file;
-    this.format = options.format === 'auto' ? 'plain' : options.format;
-    this.autoDetect = options.format === 'auto';
-    this.maxBytes = options.maxRecordBytes ?? 1024 * 1024;
+    this.idPrefix = options.file.idPrefix;
+    this.maxBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new ParserConfigError(`maxRecordBytes: expected a positive integer, got ${options.maxRecordBytes}`);
     this.messageMode = options.message ?? 'auto';
+    this.messageExplicit = options.message !== undefined;
     this.now = options.now ?? Date.now;
-    this.timezone = options.timezone ?? 'UTC';
-    if (options.multiline !== undefined) {
-      const rule = multilineRule(options.multiline);
-      const limits = multilineLimits(options.multiline);
-      this.groups.stdout = new MultilineAggregator(rule, limits);
-      this.groups.stderr = new MultilineAggregator(rule, limits);
-      this.groups.none = new MultilineAggregator(rule, limits);
-    } else if (GLOG_LIKE.has(this.format)) {
-      // Lines without a header continue the record before them; nothing else joins.
-      this.groups.none = new MultilineAggregator({ continues: () => false }, { flushTimeoutMs: 1000, maxLines: 500, maxBytes: this.maxBytes });
+    this.clock = new ReadClock(this.now);
+    const problem = timezoneProblem(options.timezone ?? 'UTC');
+    if (problem !== undefined) throw new ParserConfigError(problem);
+    this.glogClock = new GlogClock(options.timezone ?? 'UTC');
+    this.stdout = new PartialJoin('stdout', this.maxBytes);
+    this.stderr = new PartialJoin('stderr', this.maxBytes);
+    this.multiline = options.multiline;
+    if (this.multiline !== undefined) {
+      // config errors now, not at the first line (which may come much later, when the format is detected)
+      multilineRule(this.multiline);
+      multilineLimits(this.multiline, this.maxBytes);
+    }
+    this.detecting = options.format === 'auto';
+    this.format = options.format === 'auto' ? 'plain' : options.format;
+    if (!this.detecting) this.setupGroups();
+  }
+
+  private setupGroups(): void {
+    const options = this.multiline;
+    if (this.format === 'glog') {
+      const custom = typeof options === 'object' ? options : undefined;
+      const limits = { flushTimeoutMs: custom?.flushTimeoutMs ?? GLOG_FLUSH_MS, maxLines: custom?.maxLines ?? GLOG_MAX_LINES, maxBytes: custom?.maxBytes ?? this.maxBytes };
+      this.groupNone = new MultilineGroup(limits, this.counters);
+      return;
+    }
+    if (options === undefined) return;
+    const rule = multilineRule(options);
+    const limits = multilineLimits(options, this.maxBytes);
+    if (this.format === 'cri' || this.format === 'docker-json') {
+      this.groupOut = new MultilineGroup(limits, this.counters, rule);
+      this.groupErr = new MultilineGroup(limits, this.counters, rule);
+    } else {
+      this.groupNone = new MultilineGroup(limits, this.counters, rule);
     }
   }
 
-  private autoDetect: boolean;
-
   private record(offset: number, timestamp: string, message: string, stream: Stream | undefined, flags: number): LogRecord {
-    if (flags & RecordFlag.INVALID_UTF8) this.counters.invalidUtf8++;
     return {
-      id: this.file.idPrefix + offset,
+      id: this.idPrefix + offset,
       timestamp,
       message,
       stream,
@@ -115,172 +127,242 @@ class Parser implements FileParser {
     };
   }
 
-  private readTime(): string {
-    return new Date(this.now()).toISOString();
-  }
-
-  /** Cut a message to the record limit, flagging it. */
-  private bounded(text: string, flags: number): [string, number] {
-    if (text.length * 3 <= this.maxBytes || Buffer.byteLength(text) <= this.maxBytes) return [text, flags];
-    this.counters.truncated++;
-    return [cutString(text, this.maxBytes), flags | RecordFlag.TRUNCATED];
-  }
-
   push(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
     this.counters.lines++;
-    if (this.autoDetect) {
-      this.autoDetect = false;
-      this.format = detectContainerFormat(buf, start, end);
+    if (this.detecting) {
+      if (end === start) {
+        this.complete(this.record(offset, this.clock.text(), '', undefined, 0), out);
+        return;
+      }
+      this.detecting = false;
+      this.format = detectFormat(buf, start, end);
+      this.setupGroups();
     }
     switch (this.format) {
       case 'cri':
+        this.pushCri(buf, start, end, offset, out);
+        return;
       case 'docker-json':
-        this.pushContainer(buf, start, end, offset);
-        break;
+        this.pushDocker(buf, start, end, offset, out);
+        return;
       case 'glog':
+        this.pushGlog(buf, start, end, offset, out);
+        return;
       case 'logrus':
-        this.pushComponent(buf, start, end, offset);
-        break;
+        this.pushLogrus(buf, start, end, offset, out);
+        return;
       default: {
-        decodeText(buf, start, end, this.decoded);
-        const [text, flags] = this.bounded(this.decoded.text, this.decoded.flags);
-        this.stage(this.record(offset, this.readTime(), text, undefined, flags));
+        const bytes = this.decode(buf, start, end);
+        this.emit(this.record(offset, this.clock.text(), this.decoded.text, undefined, this.decoded.flags), bytes, this.groupNone, out);
       }
     }
-    this.drainStaged(out);
   }
 
-  private pushContainer(buf: Buffer, start: number, end: number, offset: number): void {
-    const line = this.line;
-    const ok = this.format === 'cri' ? parseCriLine(buf, start, end, line) : parseDockerLine(buf, start, end, line);
-    if (!ok) {
-      decodeText(buf, start, end, this.decoded);
-      this.counters.unparsed++;
-      const [text, flags] = this.bounded(this.decoded.text, this.decoded.flags | RecordFlag.UNPARSED);
-      this.stage(this.record(offset, this.readTime(), text, undefined, flags));
-      return;
-    }
-    const join = line.stream === 'stdout' ? this.stdoutJoin : this.stderrJoin;
-    if (join.offset < 0 && line.final) {
-      const [text, flags] = this.bounded(line.text, line.flags);
-      this.stage(this.record(offset, line.timestamp, text, line.stream, flags));
+  private pushCri(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
+    const h = this.cri;
+    if (!parseCriHeader(buf, start, end, h)) return this.pushUnparsed(buf, start, end, offset, out);
+    const join = h.stream === 'stdout' ? this.stdout : this.stderr;
+    const textStart = h.textStart;
+    if (join.offset < 0 && !h.partial && end - textStart <= this.maxBytes) {
+      // The common line, one piece: one decode of the whole line, then slices (the header is ASCII, so
+      // its byte positions are string positions). Measured ~30% cheaper than decoding the parts apart.
+      const line = buf.toString('utf8', start, end);
+      const written = line.slice(0, h.timestampEnd - start);
+      const timestamp = h.utc ? written : toUtcTimestamp(written);
+      if (timestamp === undefined) return this.pushUnparsed(buf, start, end, offset, out);
+      let message = line.slice(textStart - start);
+      let flags = invalidUtf8Flag(line, buf, start, end);
+      if (message.includes('\0')) {
+        message = message.replaceAll('\0', '');
+        flags |= RecordFlag.NUL_REMOVED;
+      }
+      this.emit(this.record(offset, timestamp, message, h.stream, flags), end - textStart, h.stream === 'stdout' ? this.groupOut : this.groupErr, out);
       return;
     }
     if (join.offset < 0) {
-      join.offset = offset;
-      join.timestamp = line.timestamp;
-      join.text = '';
-      join.bytes = 0;
-      join.flags = 0;
+      const written = buf.toString('latin1', start, h.timestampEnd);
+      const timestamp = h.utc ? written : toUtcTimestamp(written);
+      if (timestamp === undefined) return this.pushUnparsed(buf, start, end, offset, out);
+      join.begin(offset, timestamp);
     }
-    join.flags |= line.flags;
-    if ((join.flags & RecordFlag.TRUNCATED) === 0) {
-      const pieceBytes = Buffer.byteLength(line.text);
-      if (join.bytes + pieceBytes > this.maxBytes) {
-        join.text += cutString(line.text, this.maxBytes - join.bytes);
-        join.bytes = this.maxBytes;
-        join.flags |= RecordFlag.TRUNCATED;
-        this.counters.truncated++;
-      } else {
-        join.text += line.text;
-        join.bytes += pieceBytes;
-      }
-    }
-    this.counters.partialJoined++;
-    if (line.final) {
-      this.stage(this.record(join.offset, join.timestamp, join.text, line.stream, join.flags));
-      join.offset = -1;
-      join.text = '';
-    }
+    if (join.appendBytes(buf, textStart, end)) this.counters.truncated++;
+    this.endPiece(join, h.partial, out);
   }
 
-  private pushComponent(buf: Buffer, start: number, end: number, offset: number): void {
-    decodeText(buf, start, end, this.decoded);
-    const text = this.decoded.text;
-    const parsed: ComponentLine | undefined =
-      this.format === 'glog' ? (isGlogHeader(text) ? parseGlogLine(text, this.timezone, this.now()) : undefined) : parseLogrusLine(text);
-    const group = this.groups.none!;
-    if (parsed === undefined) {
-      // A continuation of the previous record, or (with nothing before it) a plain line of its own.
-      if (this.format === 'glog' && group.appendLine(text, this.decoded.flags, this.now(), this.staged)) return;
-      const [message, flags] = this.bounded(text, this.decoded.flags);
-      group.push(this.record(offset, this.readTime(), message, undefined, flags), this.now(), this.staged);
+  private pushDocker(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
+    const line = buf.toString('utf8', start, end);
+    const d = this.docker;
+    if (!parseDockerLine(line, d)) return this.pushUnparsed(buf, start, end, offset, out);
+    const flags = d.flags | invalidUtf8Flag(line, buf, start, end);
+    const join = d.stream === 'stdout' ? this.stdout : this.stderr;
+    if (join.offset < 0 && !d.partial) {
+      let text = d.text;
+      let recordFlags = flags;
+      if (text.length * 3 > this.maxBytes) {
+        const cut = cutString(text, this.maxBytes);
+        if (cut !== text) {
+          text = cut;
+          recordFlags |= RecordFlag.TRUNCATED;
+          this.counters.truncated++;
+        }
+      }
+      this.emit(this.record(offset, d.timestamp, text, d.stream, recordFlags), text.length, d.stream === 'stdout' ? this.groupOut : this.groupErr, out);
       return;
     }
-    const [message, flags] = this.bounded(parsed.message, this.decoded.flags);
-    const record = this.record(offset, parsed.timestamp, message, undefined, flags);
-    record.level = parsed.level;
-    if (parsed.originFile !== undefined || parsed.threadId !== undefined || parsed.fields !== undefined) {
+    if (join.offset < 0) join.begin(offset, d.timestamp);
+    if (join.appendText(d.text, flags)) this.counters.truncated++;
+    this.endPiece(join, d.partial, out);
+  }
+
+  /** After a piece was added to `join`: wait for more, or hand out the joined record. */
+  private endPiece(join: PartialJoin, partial: boolean, out: LogRecord[]): void {
+    if (partial) {
+      this.counters.partialJoined++;
+      join.lastInputMs = this.now();
+      return;
+    }
+    this.releaseJoin(join, out);
+  }
+
+  private releaseJoin(join: PartialJoin, out: LogRecord[]): void {
+    const offset = join.offset;
+    const bytes = join.bytes;
+    const message = join.take();
+    this.emit(this.record(offset, join.timestamp, message, join.stream, join.flags), bytes, join.stream === 'stdout' ? this.groupOut : this.groupErr, out);
+  }
+
+  private pushGlog(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
+    const bytes = this.decode(buf, start, end);
+    const text = this.decoded.text;
+    const h = this.glog;
+    const group = this.groupNone!;
+    if (!parseGlogHeader(text, h)) {
+      const record = this.record(offset, this.lastTimestamp || this.clock.text(), text, undefined, this.decoded.flags);
+      group.pushContinuation(record, bytes, this.now(), this.released);
+      this.drainReleased(out);
+      return;
+    }
+    const nowMs = this.now();
+    const timestamp = this.glogClock.timestamp(h, nowMs);
+    this.lastTimestamp = timestamp;
+    const record = this.record(offset, timestamp, text.slice(h.messageStart), undefined, this.decoded.flags);
+    record.level = h.level;
+    if (h.originFile !== undefined || h.threadId !== undefined) {
       const extra: Record<string, unknown> = {};
-      if (parsed.originFile !== undefined) extra.log = { origin: { file: { name: parsed.originFile, line: parsed.originLine } } };
-      if (parsed.threadId !== undefined) extra.process = { thread: { id: parsed.threadId } };
-      if (parsed.fields !== undefined) extra[this.format === 'glog' ? 'klog' : 'docker'] = parsed.fields;
+      if (h.originFile !== undefined) extra.log = { origin: { file: h.originLine !== undefined ? { name: h.originFile, line: h.originLine } : { name: h.originFile } } };
+      if (h.threadId !== undefined) extra.process = { thread: { id: h.threadId } };
       record.extra = extra;
     }
-    group.push(record, this.now(), this.staged);
+    group.pushStart(record, bytes, nowMs, this.released);
+    this.drainReleased(out);
   }
 
-  /** A finished piece-joined record: into its stream's multiline group, or straight out. */
-  private stage(record: LogRecord): void {
-    const group = record.stream === 'stdout' ? this.groups.stdout : record.stream === 'stderr' ? this.groups.stderr : this.groups.none;
-    if (group !== undefined) group.push(record, this.now(), this.staged);
-    else this.staged.push(record);
-  }
-
-  private drainStaged(out: LogRecord[]): void {
-    const staged = this.staged;
-    if (staged.length === 0) return;
-    const mode = GLOG_LIKE.has(this.format) ? 'none' : this.messageMode;
-    for (let i = 0; i < staged.length; i++) {
-      const record = staged[i];
-      if (mode !== 'none') parseMessage(record, mode);
-      out.push(record);
+  private pushLogrus(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
+    const bytes = this.decode(buf, start, end);
+    const text = this.decoded.text;
+    const parsed = parseLogrusLine(text);
+    let record: LogRecord;
+    if (parsed === undefined) {
+      // docker.log also holds lines from elsewhere (plain text, Go panics): kept as they are
+      record = this.record(offset, this.lastTimestamp || this.clock.text(), text, undefined, this.decoded.flags);
+    } else {
+      this.lastTimestamp = parsed.timestamp;
+      record = this.record(offset, parsed.timestamp, parsed.message, undefined, this.decoded.flags);
+      record.level = parsed.level;
+      if (parsed.fields !== undefined) record.extra = { docker: parsed.fields };
     }
-    this.counters.records += staged.length;
-    staged.length = 0;
+    this.emit(record, bytes, this.groupNone, out);
+  }
+
+  /** A line that is not in its file's format: shipped as it is, with the read time, flagged and counted. */
+  private pushUnparsed(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
+    this.counters.unparsed++;
+    this.decode(buf, start, end);
+    this.complete(this.record(offset, this.clock.text(), this.decoded.text, undefined, this.decoded.flags | RecordFlag.UNPARSED), out);
+  }
+
+  /** Decode a whole line into `this.decoded`, cut at the record limit; returns its bytes. */
+  private decode(buf: Buffer, start: number, end: number): number {
+    const bytes = decodeLine(buf, start, end, this.maxBytes, this.decoded);
+    if (this.decoded.flags & RecordFlag.TRUNCATED) this.counters.truncated++;
+    return bytes;
+  }
+
+  /** A record whose pieces are complete: through its stream's multiline group, or straight out. */
+  private emit(record: LogRecord, bytes: number, group: MultilineGroup | undefined, out: LogRecord[]): void {
+    if (group === undefined) {
+      this.complete(record, out);
+      return;
+    }
+    group.push(record, bytes, this.now(), this.released);
+    this.drainReleased(out);
+  }
+
+  private drainReleased(out: LogRecord[]): void {
+    const released = this.released;
+    for (let i = 0; i < released.length; i++) this.complete(released[i], out);
+    released.length = 0;
+  }
+
+  /** Last step of every record: message parsing, counters, out. */
+  private complete(record: LogRecord, out: LogRecord[]): void {
+    const format = this.format;
+    if (format === 'glog' && record.message.charCodeAt(0) === 34) {
+      const structured = parseKlogStructured(record.message);
+      if (structured !== undefined) {
+        record.message = structured.text;
+        if (structured.fields !== undefined) (record.extra ??= {}).klog = structured.fields;
+      }
+    }
+    const mode = (format === 'glog' || format === 'logrus') && !this.messageExplicit ? 'none' : this.messageMode;
+    // an unparsed line goes out as it came: no guessing at what is inside a line we could not read
+    if (mode !== 'none' && (record.flags & RecordFlag.UNPARSED) === 0) parseMessage(record, mode);
+    const flags = record.flags;
+    if (flags !== 0 && flags & RecordFlag.INVALID_UTF8) this.counters.invalidUtf8++;
+    this.counters.records++;
+    out.push(record);
   }
 
   pendingOffset(): number {
-    let oldest = -1;
-    const consider = (offset: number) => {
-      if (offset >= 0 && (oldest < 0 || offset < oldest)) oldest = offset;
-    };
-    consider(this.stdoutJoin.offset);
-    consider(this.stderrJoin.offset);
-    consider(this.groups.stdout?.pendingOffset() ?? -1);
-    consider(this.groups.stderr?.pendingOffset() ?? -1);
-    consider(this.groups.none?.pendingOffset() ?? -1);
-    return oldest;
+    let oldest = this.stdout.offset;
+    const err = this.stderr.offset;
+    if (err >= 0 && (oldest < 0 || err < oldest)) oldest = err;
+    oldest = older(oldest, this.groupOut);
+    oldest = older(oldest, this.groupErr);
+    return older(oldest, this.groupNone);
   }
 
   flushIdle(now: number, out: LogRecord[]): void {
-    this.groups.stdout?.flushIdle(now, this.staged);
-    this.groups.stderr?.flushIdle(now, this.staged);
-    this.groups.none?.flushIdle(now, this.staged);
-    this.collectJoinCounts();
-    this.drainStaged(out);
+    for (const join of [this.stdout, this.stderr]) {
+      if (join.offset >= 0 && now - join.lastInputMs >= PARTIAL_FLUSH_MS) this.releaseJoin(join, out);
+    }
+    this.groupOut?.flushIdle(now, this.released);
+    this.groupErr?.flushIdle(now, this.released);
+    this.groupNone?.flushIdle(now, this.released);
+    this.drainReleased(out);
   }
 
   flushAll(out: LogRecord[]): void {
-    for (const join of [this.stdoutJoin, this.stderrJoin]) {
-      if (join.offset >= 0) {
-        this.stage(this.record(join.offset, join.timestamp, join.text, join === this.stdoutJoin ? 'stdout' : 'stderr', join.flags));
-        join.offset = -1;
-        join.text = '';
-      }
-    }
-    this.groups.stdout?.flushAll(this.staged);
-    this.groups.stderr?.flushAll(this.staged);
-    this.groups.none?.flushAll(this.staged);
-    this.collectJoinCounts();
-    this.drainStaged(out);
-  }
-
-  private collectJoinCounts(): void {
-    this.counters.multilineJoined = (this.groups.stdout?.joined ?? 0) + (this.groups.stderr?.joined ?? 0) + (this.groups.none?.joined ?? 0);
+    if (this.stdout.offset >= 0) this.releaseJoin(this.stdout, out);
+    if (this.stderr.offset >= 0) this.releaseJoin(this.stderr, out);
+    this.groupOut?.flushAll(this.released);
+    this.groupErr?.flushAll(this.released);
+    this.groupNone?.flushAll(this.released);
+    this.drainReleased(out);
   }
 }
 
+function older(oldest: number, group: MultilineGroup | undefined): number {
+  if (group === undefined) return oldest;
+  const offset = group.pendingOffset();
+  return offset >= 0 && (oldest < 0 || offset < oldest) ? offset : oldest;
+}
+
+/**
+ * Build the parser of one file. Throws {@link ParserConfigError} / {@link MultilineConfigError} for
+ * options that cannot work (bad time zone, bad expression): config validation should catch those first
+ * with {@link timezoneProblem} and `multilineProblem`.
+ */
 export function createFileParser(options: FileParserOptions): FileParser {
   return new Parser(options);
 }
