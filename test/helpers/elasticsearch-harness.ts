@@ -1,33 +1,49 @@
 /**
  * One real Elasticsearch per `npm test` run (scripts/test.mjs calls this once): started on a free loopback
  * port with its data in a temp dir, shared by every test file through LOGFERRY_TEST_ES_URL.
- * Under CI (CI=true) an Elasticsearch that cannot start fails the run; elsewhere the integration tests skip
- * with one line saying why.
+ * Under CI (CI=true) an Elasticsearch that cannot start fails the run. Elsewhere, without Java, Maven or
+ * the jars, the integration tests skip with one line saying why; a node that is there but fails to start
+ * fails the run (with its log's tail), since that is a real problem to see. LOGFERRY_TEST_ES_URL already set = use that cluster instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-interface Runtime {
-  startElasticsearch(options: { port: number; dataDir: string; clusterName?: string }): Promise<{ url: string; stop(): Promise<void> }>;
-  freePort(): Promise<number>;
-  ElasticsearchUnavailable: new (message: string) => Error;
+export interface RunningElasticsearch {
+  url: string;
+  port: number;
+  dataDir: string;
+  logFile: string;
+  stop(): Promise<void>;
 }
 
-export async function loadRuntime(): Promise<Runtime> {
-  // scripts/es-runtime.mjs is plain JS shared with `npm run es`; from dist/test/helpers it is three levels up.
-  return (await import(new URL('../../../scripts/es-runtime.mjs', import.meta.url).href)) as Runtime;
+/** The plain-JS runtime in scripts/es-runtime.mjs (shared with `npm run es` and the benches). */
+export interface ElasticsearchRuntime {
+  ES_VERSION: string;
+  startElasticsearch(options: { port: number; dataDir: string; clusterName?: string; heap?: string; timeoutMs?: number }): Promise<RunningElasticsearch>;
+  freePort(): Promise<number>;
+  ensureJars(options?: { quiet?: boolean }): string;
+  ElasticsearchUnavailable: new (message: string) => Error;
+  ElasticsearchMissing: new (message: string) => Error;
+}
+
+export async function loadRuntime(): Promise<ElasticsearchRuntime> {
+  // From dist/test/helpers the scripts folder is three levels up.
+  return (await import(new URL('../../../scripts/es-runtime.mjs', import.meta.url).href)) as ElasticsearchRuntime;
 }
 
 export async function provideTestElasticsearch({ needed }: { needed: boolean }): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
-  if (!needed) return { env: {}, stop: async () => undefined };
-  if (process.env.LOGFERRY_TEST_ES_URL) return { env: { LOGFERRY_TEST_ES_URL: process.env.LOGFERRY_TEST_ES_URL }, stop: async () => undefined };
+  const none = async (): Promise<void> => undefined;
+  if (!needed) return { env: {}, stop: none };
+  const external = process.env.LOGFERRY_TEST_ES_URL;
+  if (external) return { env: { LOGFERRY_TEST_ES_URL: external }, stop: none };
   const runtime = await loadRuntime();
   const dataDir = mkdtempSync(join(tmpdir(), 'logferry-es-'));
   try {
     const started = Date.now();
     const es = await runtime.startElasticsearch({ port: await runtime.freePort(), dataDir });
-    process.stderr.write(`test Elasticsearch 7.10.2 at ${es.url} (started in ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(`test Elasticsearch ${runtime.ES_VERSION} at ${es.url} (up in ${seconds} s)\n`);
     return {
       env: { LOGFERRY_TEST_ES_URL: es.url },
       stop: async () => {
@@ -36,11 +52,14 @@ export async function provideTestElasticsearch({ needed }: { needed: boolean }):
       },
     };
   } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
     const reason = (error as Error).message;
+    const missing = error instanceof runtime.ElasticsearchMissing;
+    // The log stays for a node that failed; nothing worth keeping when there was no node.
+    if (missing) rmSync(dataDir, { recursive: true, force: true });
     if (process.env.CI === 'true') throw new Error(`CI=true and the test Elasticsearch cannot start: ${reason}`);
-    const line = `integration tests skipped: no Elasticsearch (${reason.split('\n')[0]})`;
+    if (!missing) throw new Error(`the test Elasticsearch did not start: ${reason}`);
+    const line = `Elasticsearch integration tests skipped: ${reason.split('\n')[0]}`;
     process.stderr.write(line + '\n');
-    return { env: { LOGFERRY_TEST_ES_SKIP: line }, stop: async () => undefined };
+    return { env: { LOGFERRY_TEST_ES_SKIP: line }, stop: none };
   }
 }

@@ -1,12 +1,12 @@
 /**
  * Elasticsearch for test files: the run's shared cluster, or a private one a test can stop and start
- * (same port, same data) to play an outage.
+ * (same port, same data) to play an outage; and the few requests tests make to check what was stored.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { loadRuntime } from './elasticsearch-harness.js';
+import { loadRuntime, type RunningElasticsearch } from './elasticsearch-harness.js';
 
 /** The shared cluster's URL, or undefined after marking the test skipped (no Java/Maven outside CI). */
 export function sharedElasticsearch(t: TestContext): string | undefined {
@@ -20,39 +20,52 @@ export interface PrivateElasticsearch {
   url: string;
   port: number;
   dataDir: string;
-  /** kill the JVM, keep the data */
+  /** the node's log (appended to across restarts) */
+  logFile: string;
+  /** stop the JVM, keep the data */
   stop(): Promise<void>;
-  /** start again on the same port with the same data; resolves when healthy */
+  /** start again on the same port with the same data; resolves when healthy (no-op while running) */
   start(): Promise<void>;
-  /** stop and delete the data */
+  /** stop and delete the data (unless the data dir was given by the caller) */
   close(): Promise<void>;
 }
 
+/**
+ * A node of the test's own, for outages: its port and data dir stay the same across stop()/start(), so a
+ * client pointed at `url` sees connection refused while it is stopped and finds every acknowledged
+ * document again after start() (Elasticsearch fsyncs its translog before answering a write).
+ */
 export async function startPrivateElasticsearch(options: { dataDir?: string } = {}): Promise<PrivateElasticsearch> {
   const runtime = await loadRuntime();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'logferry-es-private-'));
   const port = await runtime.freePort();
   const clusterName = `logferry-private-${port}`;
-  let current: { stop(): Promise<void> } | undefined = await runtime.startElasticsearch({ port, dataDir, clusterName });
+  let current: RunningElasticsearch | undefined = await runtime.startElasticsearch({ port, dataDir, clusterName });
   const handle: PrivateElasticsearch = {
-    url: `http://127.0.0.1:${port}`,
+    url: current.url,
     port,
     dataDir,
+    logFile: current.logFile,
     async stop() {
-      await current?.stop();
+      const running = current;
       current = undefined;
+      await running?.stop();
     },
     async start() {
       if (!current) current = await runtime.startElasticsearch({ port, dataDir, clusterName });
     },
     async close() {
       await handle.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return handle;
 }
 
+/**
+ * One request, the answer's JSON. A string body is sent as NDJSON (for _bulk); 404 is returned, not thrown
+ * (tests ask about things that may not exist); other errors throw with the answer's start.
+ */
 export async function esRequest(url: string, method: string, path: string, body?: unknown): Promise<any> {
   const ndjson = typeof body === 'string';
   const response = await fetch(url + path, {
@@ -65,16 +78,51 @@ export async function esRequest(url: string, method: string, path: string, body?
   return text ? JSON.parse(text) : {};
 }
 
+const LENIENT = 'ignore_unavailable=true&allow_no_indices=true';
+
 export async function refresh(url: string, index: string): Promise<void> {
-  await esRequest(url, 'POST', `/${index}/_refresh?ignore_unavailable=true&allow_no_indices=true`);
+  await esRequest(url, 'POST', `/${index}/_refresh?${LENIENT}`);
 }
 
+/** Documents in the indices matching `index` (after a refresh), optionally only those matching `query`. */
 export async function countDocs(url: string, index: string, query?: unknown): Promise<number> {
   await refresh(url, index);
-  const result = await esRequest(url, 'POST', `/${index}/_count?ignore_unavailable=true&allow_no_indices=true`, query ? { query } : undefined);
+  const result = await esRequest(url, 'POST', `/${index}/_count?${LENIENT}`, query ? { query } : undefined);
   return result.count ?? 0;
 }
 
+export interface StoredDoc {
+  _id: string;
+  _index: string;
+  _source: Record<string, any>;
+}
+
+/**
+ * Every document in the indices matching `index` (after a refresh), optionally filtered by `query`, in no
+ * particular order. A scroll: it reads hundreds of thousands of documents without a unique sort key.
+ */
+export async function searchAll(url: string, index: string, query?: unknown): Promise<StoredDoc[]> {
+  await refresh(url, index);
+  const docs: StoredDoc[] = [];
+  let page = await esRequest(url, 'POST', `/${index}/_search?scroll=1m&${LENIENT}`, {
+    size: 5000,
+    sort: ['_doc'],
+    ...(query ? { query } : {}),
+  });
+  try {
+    for (;;) {
+      const hits = (page.hits?.hits ?? []) as StoredDoc[];
+      for (const hit of hits) docs.push({ _id: hit._id, _index: hit._index, _source: hit._source });
+      if (hits.length === 0 || !page._scroll_id) break;
+      page = await esRequest(url, 'POST', '/_search/scroll', { scroll: '1m', scroll_id: page._scroll_id });
+    }
+  } finally {
+    if (page._scroll_id) await esRequest(url, 'DELETE', '/_search/scroll', { scroll_id: page._scroll_id }).catch(() => undefined);
+  }
+  return docs;
+}
+
+/** Delete the indices matching `pattern` (wildcards allowed; none matching is fine). */
 export async function deleteIndices(url: string, pattern: string): Promise<void> {
-  await esRequest(url, 'DELETE', `/${pattern}?ignore_unavailable=true&allow_no_indices=true`);
+  await esRequest(url, 'DELETE', `/${pattern}?${LENIENT}`);
 }
