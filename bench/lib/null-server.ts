@@ -1,4 +1,4 @@
-/** Start the null bulk endpoint in its own process (its CPU is not the agent's). */
+/** Start the null bulk endpoint (bench/null-bulk-server.ts) in its own process: its CPU is not the agent's. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -43,7 +43,15 @@ export class AckBatch {
 
 /** Acknowledge one record (stored, duplicate, dead-lettered, or deliberately excluded). */
 export function ackRecord(record: LogRecord): void {
-  const batch = record.batch;
+  ackInBatch(record.batch);
+}
+
+/**
+ * Acknowledge one record by its batch: for sinks that keep only each in-flight record's batch (the
+ * Elasticsearch sink holds documents as bytes; keeping the record objects alive until the answer costs
+ * a fifth of its CPU in garbage collection).
+ */
+export function ackInBatch(batch: AckBatch): void {
   batch.pending--;
   if (batch.pending === 0 && batch.sealed) batch.settle();
 }

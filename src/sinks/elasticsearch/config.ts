@@ -1,127 +1,177 @@
 /**
- * Elasticsearch output settings: the config file's `output.elasticsearch` section and the environment
- * (the DaemonSet's injection point). What the user set in the environment wins over the file, key by key:
- * the environment is what a manifest or `kubectl set env` changes, so it must not be silently shadowed.
+ * Elasticsearch output settings: the config file's `output.elasticsearch` section, the environment, and
+ * the merged, checked result the sink runs with.
+ *
+ * Precedence — the environment wins, key by key, for what the user set in it: it is what a manifest or
+ * `kubectl set env` changes, so a config map must not silently shadow it.
+ *  - hosts: any host variable replaces the file's `hosts` list as a whole;
+ *  - credentials: `ELASTICSEARCH_USERNAME`/`_PASSWORD` or `ELASTICSEARCH_API_KEY` replace the file's `auth`
+ *    as a whole (mixing a file API key with an environment password would be neither);
+ *  - `ELASTICSEARCH_CA_FILE` replaces `tls.caFile`; `ELASTICSEARCH_TLS_VERIFY` replaces `tls.verify`;
+ *  - everything else (index, bulk sizes, timeouts...) exists only in the file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../../cli/errors.js';
 import { ENV_VARS } from '../../config/env-vars.js';
+import { hostProblem, parseHostUrl, readElasticsearchEnv } from './env.js';
 
-export const elasticsearchSinkConfigSchema = z.strictObject({
-  /** base URLs, e.g. https://es-1.example:9200 */
-  hosts: z.array(z.string()).min(1).optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  apiKey: z.string().optional(),
-  /** PEM file with the CA that signed the cluster's certificate */
-  caFile: z.string().optional(),
-  /** certificate verification; turning it off must be explicit */
-  tlsVerify: z.boolean().default(true),
-  /** daily indices `<index>-YYYY.MM.DD` from each record's UTC date */
-  index: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ - only').default('logstash'),
-  /** write to a data stream instead of daily indices, e.g. `logs-kubernetes.container_logs-default` */
-  dataStream: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).optional(),
-  deadLetterIndex: z.string().default('logferry-deadletter'),
-  bulkMaxBytes: z.number().int().min(1024).default(5 * 1024 * 1024),
-  bulkMaxRecords: z.number().int().positive().default(10_000),
-  flushIntervalMs: z.number().int().positive().default(1000),
-  concurrency: z.number().int().min(1).max(64).default(2),
-  gzip: z.boolean().default(true),
-  requestTimeoutMs: z.number().int().positive().default(60_000),
-  retryInitialDelayMs: z.number().int().positive().default(200),
-  retryMaxDelayMs: z.number().int().positive().default(30_000),
-  /** a host that failed is left alone this long before it is tried again */
-  deadHostRetryMs: z.number().int().positive().default(5_000),
-  installTemplate: z.boolean().default(true),
+const hostString = z.string().superRefine((value, ctx) => {
+  const problem = hostProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export type ElasticsearchFileConfig = z.infer<typeof elasticsearchSinkConfigSchema>;
+const indexName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._+-]*$/, 'an index name: lower-case letters, digits and . _ + - only, not starting with . _ + -')
+  .max(200);
 
-export interface ElasticsearchConfig extends Omit<ElasticsearchFileConfig, 'hosts' | 'caFile'> {
-  hosts: URL[];
-  /** CA certificate contents (read and checked at load time) */
+export const elasticsearchSinkConfigSchema = z.strictObject({
+  /** base URLs, e.g. `https://es-1.example:9200`; a bare `host[:port]` means http (port 9200) */
+  hosts: z.array(hostString).min(1).optional(),
+  auth: z
+    .strictObject({
+      username: z.string().min(1).optional(),
+      password: z.string().optional(),
+      /** the encoded form Elasticsearch returns (base64 of `id:api_key`), or `id:api_key` itself */
+      apiKey: z.string().min(1).optional(),
+    })
+    .optional(),
+  tls: z
+    .strictObject({
+      /** PEM file with the CA that signed the cluster's certificate (added to the system's roots) */
+      caFile: z.string().min(1).optional(),
+      /** certificate and host name verification; turning it off must be explicit */
+      verify: z.boolean().default(true),
+    })
+    .optional(),
+  /** daily indices `<index>-YYYY.MM.DD` from each record's own UTC date */
+  index: indexName.default('logstash'),
+  /** write to this data stream instead of daily indices, e.g. `logs-kubernetes.container_logs-default` */
+  dataStream: indexName.optional(),
+  /** rejected documents go to `<deadLetterIndex>-YYYY.MM.DD` */
+  deadLetterIndex: indexName.default('logferry-deadletter'),
+  /** install the index templates at start (`false` when the cluster's templates are managed elsewhere) */
+  installTemplate: z.boolean().default(true),
+  /** a bulk request is sent once its body would pass this many bytes (uncompressed NDJSON) */
+  bulkMaxBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** ... or once it holds this many records */
+  bulkMaxRecords: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** ... or this long after its first record */
+  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(1000),
+  /** bulk requests in flight at once */
+  concurrency: z.number().int().min(1).max(64).default(2),
+  /** gzip request bodies (zlib level {@link gzipLevel}) */
+  gzip: z.boolean().default(true),
+  /** 1 (fastest) to 9 (smallest) */
+  gzipLevel: z.number().int().min(1).max(9).default(1),
+  /** no answer within this long = a failed request (retried) */
+  requestTimeoutMs: z.number().int().min(100).default(60_000),
+  connectTimeoutMs: z.number().int().min(100).default(10_000),
+  /** first retry delay; doubled per attempt, jittered, capped by {@link retryMaxDelayMs} */
+  retryInitialDelayMs: z.number().int().min(1).default(200),
+  /** also the cap on a server's Retry-After */
+  retryMaxDelayMs: z.number().int().min(1).max(600_000).default(30_000),
+  /** a host that failed to answer is probed again after this long (doubling up to the retry cap) */
+  deadHostRetryMs: z.number().int().min(10).default(5_000),
+});
+
+/** The section as written in the file (defaults optional). */
+export type ElasticsearchFileInput = z.input<typeof elasticsearchSinkConfigSchema>;
+/** The section after the schema (defaults filled in). */
+export type ElasticsearchFileConfig = z.output<typeof elasticsearchSinkConfigSchema>;
+
+export type ElasticsearchAuth = { kind: 'basic'; username: string; password: string } | { kind: 'apiKey'; apiKey: string };
+
+export interface ElasticsearchTls {
+  /** CA certificate contents, read and checked at load time */
   ca?: string;
   caFile?: string;
+  verify: boolean;
 }
 
-function parseHost(value: string, where: string): URL {
-  let url: URL;
+/** What the sink runs with: every value checked, hosts parsed, the CA file read. */
+export interface ElasticsearchConfig extends Omit<ElasticsearchFileConfig, 'hosts' | 'auth' | 'tls'> {
+  hosts: URL[];
+  auth: ElasticsearchAuth | undefined;
+  tls: ElasticsearchTls;
+}
+
+const FILE = 'output.elasticsearch';
+
+/** One line per problem, as the top-level loader words them: key path, problem, the value given. */
+function formatIssues(error: z.ZodError, input: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      if (issue.code === 'unrecognized_keys') return `${FILE}${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      let value: unknown = input;
+      for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+      return `${FILE}${path}: ${issue.message} (got ${value === undefined ? 'nothing' : JSON.stringify(value)})`;
+    })
+    .join('\n');
+}
+
+function readCa(file: string, key: string): string {
+  if (!existsSync(file)) throw new UsageError(`${key}: file does not exist (got ${JSON.stringify(file)})`);
+  if (!statSync(file).isFile()) throw new UsageError(`${key}: not a file (got ${JSON.stringify(file)})`);
+  let text: string;
   try {
-    url = new URL(value.includes('://') ? value : `http://${value}`);
-  } catch {
-    throw new UsageError(`${where}: not a valid URL (got ${JSON.stringify(value)})`);
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${key}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${where}: scheme must be http or https (got ${JSON.stringify(value)})`);
-  }
-  if (url.port !== '') checkPort(url.port, where);
-  if (!url.port) url.port = url.protocol === 'https:' ? '443' : '9200';
-  return url;
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${key}: not a PEM certificate (no BEGIN CERTIFICATE line in ${JSON.stringify(file)})`);
+  return text;
 }
 
-function checkPort(value: string, where: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError(`${where}: port must be 1-65535 (got ${JSON.stringify(value)})`);
-  return port;
-}
-
-/** Hosts and credentials from the environment; undefined when it names no Elasticsearch. */
-export function elasticsearchEnv(env: NodeJS.ProcessEnv): Partial<ElasticsearchFileConfig> {
-  const out: Partial<ElasticsearchFileConfig> = {};
-  const list = env[ENV_VARS.ELASTICSEARCH_HOSTS];
-  const host = env[ENV_VARS.ELASTICSEARCH_HOST] ?? env[ENV_VARS.FLUENT_ELASTICSEARCH_HOST];
-  if (list !== undefined && list.trim() !== '') {
-    out.hosts = list.split(',').map((h) => h.trim()).filter(Boolean);
-    out.hosts.forEach((h) => parseHost(h, ENV_VARS.ELASTICSEARCH_HOSTS));
-  } else if (host !== undefined && host.trim() !== '') {
-    const hostVar = env[ENV_VARS.ELASTICSEARCH_HOST] !== undefined ? ENV_VARS.ELASTICSEARCH_HOST : ENV_VARS.FLUENT_ELASTICSEARCH_HOST;
-    const portVar = env[ENV_VARS.ELASTICSEARCH_PORT] !== undefined ? ENV_VARS.ELASTICSEARCH_PORT : ENV_VARS.FLUENT_ELASTICSEARCH_PORT;
-    const portValue = env[portVar] ?? '9200';
-    checkPort(portValue, portVar);
-    const scheme = (env[ENV_VARS.ELASTICSEARCH_SCHEME] ?? 'http').toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') throw new UsageError(`${ENV_VARS.ELASTICSEARCH_SCHEME}: must be http or https (got ${JSON.stringify(scheme)})`);
-    const hostOnly = host.trim();
-    if (/[/:@\s]/.test(hostOnly.replace(/^\[.*\]$/, ''))) throw new UsageError(`${hostVar}: a host name or address without scheme or port (got ${JSON.stringify(host)})`);
-    out.hosts = [`${scheme}://${hostOnly}:${portValue}`];
-  }
-  if (env[ENV_VARS.ELASTICSEARCH_USERNAME] !== undefined) out.username = env[ENV_VARS.ELASTICSEARCH_USERNAME];
-  if (env[ENV_VARS.ELASTICSEARCH_PASSWORD] !== undefined) out.password = env[ENV_VARS.ELASTICSEARCH_PASSWORD];
-  if (env[ENV_VARS.ELASTICSEARCH_API_KEY] !== undefined) out.apiKey = env[ENV_VARS.ELASTICSEARCH_API_KEY];
-  if (env[ENV_VARS.ELASTICSEARCH_CA_FILE] !== undefined) out.caFile = env[ENV_VARS.ELASTICSEARCH_CA_FILE];
-  const verify = env[ENV_VARS.ELASTICSEARCH_TLS_VERIFY];
-  if (verify !== undefined) {
-    if (!['true', 'false', '1', '0'].includes(verify.toLowerCase())) {
-      throw new UsageError(`${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}: true or false (got ${JSON.stringify(verify)})`);
-    }
-    out.tlsVerify = verify.toLowerCase() === 'true' || verify === '1';
-  }
-  return out;
+/** `id:key` is turned into the encoded form the Authorization header wants. */
+function encodeApiKey(apiKey: string): string {
+  return apiKey.includes(':') ? Buffer.from(apiKey).toString('base64') : apiKey;
 }
 
 /**
- * The Elasticsearch output, or undefined when neither the file nor the environment names a host (the
- * agent then uses the local store). Every value is checked here, before anything is read or sent.
+ * The Elasticsearch output from the file section and the environment (see the precedence above), or
+ * undefined when neither names a host: the agent then uses the embedded local store. Every value is
+ * checked here, before anything is read or sent; errors are UsageErrors naming the key or variable.
  */
-export function resolveElasticsearchConfig(fromFile: ElasticsearchFileConfig | undefined, env: NodeJS.ProcessEnv): ElasticsearchConfig | undefined {
-  const fromEnv = elasticsearchEnv(env);
-  const base = elasticsearchSinkConfigSchema.parse(fromFile ?? {});
-  const merged: ElasticsearchFileConfig = { ...base, ...fromEnv };
-  if (merged.hosts === undefined || merged.hosts.length === 0) return undefined;
-  const where = fromEnv.hosts ? 'environment' : 'output.elasticsearch.hosts';
-  const hosts = merged.hosts.map((h, i) => parseHost(h, fromEnv.hosts ? (env.ELASTICSEARCH_HOSTS ? ENV_VARS.ELASTICSEARCH_HOSTS : where) : `${where}[${i}]`));
-  if (merged.apiKey !== undefined && (merged.username !== undefined || merged.password !== undefined)) {
-    throw new UsageError('Elasticsearch credentials: give either an API key or a username and password, not both');
+export function resolveElasticsearchConfig(fromFile: ElasticsearchFileInput | undefined, env: NodeJS.ProcessEnv): ElasticsearchConfig | undefined {
+  const parsed = elasticsearchSinkConfigSchema.safeParse(fromFile ?? {});
+  if (!parsed.success) throw new UsageError(formatIssues(parsed.error, fromFile));
+  const file = parsed.data;
+  const fromEnv = readElasticsearchEnv(env);
+
+  let hosts: URL[];
+  if (fromEnv.hosts !== undefined) hosts = fromEnv.hosts;
+  else if (file.hosts !== undefined) hosts = file.hosts.map((h, i) => parseHostUrl(h, `${FILE}.hosts[${i}]`));
+  else return undefined;
+
+  const envAuth = fromEnv.username !== undefined || fromEnv.password !== undefined || fromEnv.apiKey !== undefined;
+  const authFrom = envAuth
+    ? { username: fromEnv.username, password: fromEnv.password, apiKey: fromEnv.apiKey, names: [ENV_VARS.ELASTICSEARCH_USERNAME, ENV_VARS.ELASTICSEARCH_PASSWORD, ENV_VARS.ELASTICSEARCH_API_KEY] }
+    : { ...file.auth, names: [`${FILE}.auth.username`, `${FILE}.auth.password`, `${FILE}.auth.apiKey`] };
+  const [userKey, passwordKey, apiKeyKey] = authFrom.names;
+  let auth: ElasticsearchAuth | undefined;
+  if (authFrom.apiKey !== undefined) {
+    if (authFrom.username !== undefined || authFrom.password !== undefined) {
+      throw new UsageError(`${apiKeyKey}: give either an API key or ${userKey} and ${passwordKey}, not both`);
+    }
+    auth = { kind: 'apiKey', apiKey: encodeApiKey(authFrom.apiKey) };
+  } else if (authFrom.username !== undefined || authFrom.password !== undefined) {
+    if (authFrom.username === undefined) throw new UsageError(`${userKey}: missing (${passwordKey} is set)`);
+    if (authFrom.password === undefined) throw new UsageError(`${passwordKey}: missing (${userKey} is ${JSON.stringify(authFrom.username)})`);
+    auth = { kind: 'basic', username: authFrom.username, password: authFrom.password };
   }
-  if ((merged.username === undefined) !== (merged.password === undefined)) {
-    throw new UsageError(`Elasticsearch credentials: ${merged.username === undefined ? ENV_VARS.ELASTICSEARCH_USERNAME : ENV_VARS.ELASTICSEARCH_PASSWORD} is missing`);
-  }
-  let ca: string | undefined;
-  if (merged.caFile !== undefined) {
-    const key = fromEnv.caFile !== undefined ? ENV_VARS.ELASTICSEARCH_CA_FILE : 'output.elasticsearch.caFile';
-    if (!existsSync(merged.caFile)) throw new UsageError(`${key}: file does not exist (got ${JSON.stringify(merged.caFile)})`);
-    ca = readFileSync(merged.caFile, 'utf8');
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${key}: not a PEM certificate (${merged.caFile})`);
-  }
-  return { ...merged, hosts, ca };
+
+  const caFile = fromEnv.caFile ?? file.tls?.caFile;
+  const ca = caFile === undefined ? undefined : readCa(caFile, fromEnv.caFile !== undefined ? ENV_VARS.ELASTICSEARCH_CA_FILE : `${FILE}.tls.caFile`);
+  const tls: ElasticsearchTls = { ca, caFile, verify: fromEnv.verify ?? file.tls?.verify ?? true };
+
+  const { hosts: _hosts, auth: _auth, tls: _tls, ...rest } = file;
+  return { ...rest, hosts, auth, tls };
+}
+
+/** Only the environment: the output DESIGN.md's variables describe, or undefined when they name no host. */
+export function elasticsearchConfigFromEnv(env: NodeJS.ProcessEnv): ElasticsearchConfig | undefined {
+  return resolveElasticsearchConfig(undefined, env);
 }

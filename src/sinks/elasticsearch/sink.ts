@@ -2,145 +2,180 @@
  * The Elasticsearch sink: `_bulk` with `create` and each record's deterministic `_id`, so a record sent
  * twice stays one document (409 = already there = success).
  *
- * Per item: 201 stored; 409 duplicate; 429/5xx retried (only those items) with jittered exponential
- * backoff; other 4xx written to the dead-letter index with the reason. Whole requests that fail
- * (connection refused, 5xx, timeout) are retried without limit; meanwhile no record is acknowledged, so
- * the in-flight budget fills and sources pause — the files stay the buffer.
+ * Per item: 201 stored; 409 duplicate; 429/5xx (and cluster states such as a read-only index) retried —
+ * only those items — with jittered exponential backoff; other 4xx written to the dead-letter index with
+ * the reason. Whole requests that fail (connection refused, 5xx, timeout) are retried without limit;
+ * meanwhile no record is acknowledged, so the pipeline's in-flight budget fills and sources pause: the
+ * files stay the buffer and the sink holds at most that budget's worth of documents.
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { ackRecord } from '../../agent/acks.js';
+import { ackInBatch, type AckBatch } from '../../agent/acks.js';
 import { DocumentEncoder, utcDay } from '../../event/document.js';
 import type { LogRecord } from '../../event/record.js';
-import { emptySinkStats, type Sink, type SinkStats } from '../sink.js';
+import { type Sink, type SinkStats } from '../sink.js';
+import { BufferPool, BulkBatch, packLines } from './batcher.js';
 import type { ElasticsearchConfig } from './config.js';
-import { parseServerInfo, templateRequests, type ServerInfo } from './templates.js';
+import { actionIndex, deadLetterLine, recordInfo, refusedLetterContext, rejectionSummary } from './dead-letter.js';
+import { BULK_FILTER_PATH, bulkAllCreated, itemVerdict, parseBulkItems, requestVerdict, retryDelayMs, type BulkItemResult } from './retry.js';
+import { describeServer, type ServerInfo } from './server-info.js';
+import { SinkLog, type ElasticsearchSinkOptions, type ElasticsearchSinkStats, type Outcome } from './sink-support.js';
+import { FlushTracker, SendQueue } from './send-queue.js';
+import { prepareCluster } from './startup.js';
 import { Transport } from './transport.js';
-import { BufferPool, BulkBatch } from './batch.js';
+
+export type { ElasticsearchSinkOptions, ElasticsearchSinkStats, SinkMetrics } from './sink-support.js';
 
 const gzip = promisify(gzipCallback);
-
-export interface SinkEvents {
-  onRequest?(seconds: number, outcome: string): void;
-  onError?(message: string, context: Record<string, unknown>): void;
-}
-
-interface BulkItem {
-  status: number;
-  error?: { type?: string; reason?: string };
-}
+const BULK_PATH = `/_bulk?${BULK_FILTER_PATH}`;
+const PLAIN_HEADERS = { 'content-type': 'application/x-ndjson' };
+const GZIP_HEADERS = { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' };
+/** Ids are base64url-like by construction; anything else is escaped rather than trusted. */
+const UNSAFE_ID = /[^A-Za-z0-9_.:+=\/-]/;
+/** Whole-request failures in a row after which the sink reports itself unhealthy even with hosts up. */
+const UNHEALTHY_AFTER_FAILURES = 3;
 
 export class ElasticsearchSink implements Sink {
   readonly name = 'elasticsearch';
   private readonly transport: Transport;
   private readonly encoder = new DocumentEncoder();
-  private current: BulkBatch;
   private readonly pool: BufferPool;
-  private readonly queue: BulkBatch[] = [];
-  private inflight = 0;
-  private readonly counters: SinkStats = emptySinkStats();
-  private written = 0;
-  private acknowledged = 0;
-  private flushWaiters: Array<{ target: number; resolve: () => void }> = [];
-  private flushTimer: NodeJS.Timeout | undefined;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly log: SinkLog;
+  private current: BulkBatch;
+  private readonly queue: SendQueue;
+  private readonly flushes = new FlushTracker();
+  private readonly counters: ElasticsearchSinkStats;
+  private state: 'new' | 'starting' | 'ready' | 'closed' = 'new';
   private server: ServerInfo | undefined;
-  private ready = false;
-  private closed = false;
-  private lastRequestFailed = false;
-  private cachedDay = '';
-  private cachedActionPrefix = '';
+  /** a configuration problem found by talking to the cluster (credentials, TLS, data streams) */
+  private problem: string | undefined;
+  private requestFailuresInRow = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private generations = 0;
+  private cachedDay = '\u0000';
+  private cachedPrefix = '';
+  private readonly streamPrefix: string | undefined;
 
   constructor(
     private readonly config: ElasticsearchConfig,
-    private readonly events: SinkEvents = {},
+    options: ElasticsearchSinkOptions = {},
   ) {
-    this.transport = new Transport(config);
-    this.pool = new BufferPool(config.bulkMaxBytes + 64 * 1024, config.concurrency + 2);
+    this.log = new SinkLog(options);
+    this.transport = new Transport(config, {
+      onDown: (host, reason) => this.log.error('Elasticsearch host down; others are used, it is probed until it answers', { host, error: reason }),
+      onUp: (host) => this.log.info('Elasticsearch host answers again', { host }),
+    });
+    this.queue = new SendQueue(config.concurrency, this.transport.hostSet, (batch) => this.send(batch), (batch, error) => {
+      // A bug, not a server answer: keep the records (they are sent again) and say so.
+      this.log.error('internal error sending a bulk request; retrying', { error: String((error as Error)?.stack ?? error) });
+      this.queue.later(batch, retryDelayMs(++batch.attempt, this.policy()));
+    });
+    this.pool = new BufferPool(config.bulkMaxBytes, config.concurrency + 2);
     this.current = this.newBatch();
-  }
-
-  /** Room for the byte target plus one large record, so a batch rarely needs a second buffer. */
-  private newBatch(attempt = 0, deadLetter = false): BulkBatch {
-    return new BulkBatch(this.pool, attempt, deadLetter);
+    this.counters = SinkLog.emptyStats(config.hosts.length);
+    this.streamPrefix = config.dataStream !== undefined ? `{"create":{"_index":"${config.dataStream}","_id":"` : undefined;
   }
 
   get serverInfo(): ServerInfo | undefined {
     return this.server;
   }
 
-  /** Detect the server and install templates; if the cluster is not reachable yet, keep trying in the background. */
+  /**
+   * Detect the server and install templates. Rejects on a configuration problem (credentials, TLS, no
+   * data streams); if the cluster does not answer yet, resolves and keeps trying in the background while
+   * records wait (bounded by the pipeline's budget).
+   */
   async start(): Promise<void> {
-    if (await this.prepare()) return;
-    this.events.onError?.('Elasticsearch not reachable at start; records wait (bounded) and are sent when it answers', { hosts: this.transport.hostLabels });
-    const retry = async (delay: number) => {
-      if (this.closed) return;
-      if (await this.prepare()) return;
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(timer);
-        void retry(Math.min(delay * 2, this.config.retryMaxDelayMs));
-      }, delay);
-      this.retryTimers.add(timer);
-    };
-    void retry(this.config.retryInitialDelayMs);
+    if (this.state !== 'new') return;
+    this.state = 'starting';
+    const outcome = await prepareCluster(this.transport, this.config);
+    if (outcome.kind === 'fatal') {
+      this.problem = outcome.reason;
+      await this.close(true);
+      throw new Error(outcome.reason);
+    }
+    if (outcome.kind === 'ready') return this.becomeReady(outcome.server, outcome.notes);
+    this.log.error('Elasticsearch not ready at start; records wait (bounded) and are sent when it is', { hosts: this.transport.hostLabels, reason: outcome.reason });
+    this.prepareLater(1);
   }
 
-  private async prepare(): Promise<boolean> {
-    const info = await this.transport.request('GET', '/');
-    if (info.kind !== 'response' || info.status !== 200) {
-      this.lastRequestFailed = true;
-      return false;
-    }
-    this.server = parseServerInfo(JSON.parse(info.body));
-    if (this.config.installTemplate) {
-      for (const template of templateRequests(this.server, this.config.index, this.config.deadLetterIndex, this.config.dataStream)) {
-        const result = await this.transport.request('PUT', template.path, JSON.stringify(template.body), { 'content-type': 'application/json' });
-        if (result.kind !== 'response' || result.status >= 500 || result.status === 429) return false; // not ready yet: try again
-        if (result.status >= 300) {
-          this.events.onError?.('index template rejected', { path: template.path, status: result.status, body: result.body.slice(0, 500) });
+  private prepareLater(attempt: number): void {
+    this.queue.after(retryDelayMs(attempt, this.policy()), () => {
+      void prepareCluster(this.transport, this.config).then((outcome) => {
+        if (this.state === 'closed') return;
+        if (outcome.kind === 'ready') return this.becomeReady(outcome.server, outcome.notes);
+        if (outcome.kind === 'fatal') {
+          this.problem = outcome.reason;
+          this.log.throttled('startup', 'Elasticsearch cannot be used as configured; records wait until this is fixed', { reason: outcome.reason });
         }
-      }
-    }
-    this.lastRequestFailed = false;
-    this.ready = true;
-    this.pump();
-    return true;
+        this.prepareLater(attempt + 1);
+      });
+    });
   }
 
+  private becomeReady(server: ServerInfo, notes: string[]): void {
+    if (this.state === 'closed') return;
+    this.server = server;
+    this.problem = undefined;
+    this.state = 'ready';
+    // Action lines made before the server was known assumed no `_type`; from now on they follow it.
+    this.cachedDay = '\u0000';
+    for (const note of notes) this.log.error(note, {});
+    this.log.info('connected to Elasticsearch', { server: describeServer(server), hosts: this.transport.hostLabels, target: this.config.dataStream ?? `${this.config.index}-YYYY.MM.DD` });
+    this.queue.start();
+  }
+
+  private policy() {
+    return { initialDelayMs: this.config.retryInitialDelayMs, maxDelayMs: this.config.retryMaxDelayMs };
+  }
+
+  private newBatch(): BulkBatch {
+    return new BulkBatch(this.pool, 0, ++this.generations);
+  }
+
+  private derived(from: BulkBatch, capacity: number, attempt: number, deadLetter = from.deadLetter): BulkBatch {
+    this.flushes.derived(from.generation);
+    return new BulkBatch(undefined, capacity, from.generation, attempt, deadLetter);
+  }
+
+  /** `{"create":{"_index":"logstash-2026.11.24","_id":"` for the record's own UTC day, cached per day. */
   private actionPrefix(timestamp: string): string {
-    if (this.config.dataStream !== undefined) {
-      if (this.cachedActionPrefix === '') this.cachedActionPrefix = `{"create":{"_index":${JSON.stringify(this.config.dataStream)},"_id":"`;
-      return this.cachedActionPrefix;
+    if (this.streamPrefix !== undefined) return this.streamPrefix;
+    const utc = timestamp.length >= 20 && timestamp.charCodeAt(timestamp.length - 1) === 90;
+    if (utc && timestamp.startsWith(this.cachedDay)) return this.cachedPrefix;
+    const type = this.server?.needsType === true ? ',"_type":"_doc"' : '';
+    const prefix = `{"create":{"_index":"${this.config.index}-${utcDay(timestamp)}"${type},"_id":"`;
+    if (utc) {
+      this.cachedDay = timestamp.slice(0, 10);
+      this.cachedPrefix = prefix;
     }
-    const day = timestamp.length >= 10 ? timestamp.slice(0, 10) : timestamp;
-    if (day !== this.cachedDay) {
-      this.cachedDay = day;
-      const type = this.server?.needsType ? ',"_type":"_doc"' : '';
-      this.cachedActionPrefix = `{"create":{"_index":"${this.config.index}-${utcDay(timestamp)}"${type},"_id":"`;
-    }
-    return this.cachedActionPrefix;
+    return prefix;
   }
 
   write(records: LogRecord[]): void {
+    if (this.state === 'closed') {
+      // Not acknowledged: their checkpoints stay put and they are read again after a restart.
+      this.log.throttled('closed', 'records written after shutdown are not sent', { records: records.length });
+      return;
+    }
     const maxBytes = this.config.bulkMaxBytes;
     const maxRecords = this.config.bulkMaxRecords;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      // Record ids are [A-Za-z0-9_-] by construction: no escaping needed.
-      const action = this.actionPrefix(record.timestamp) + record.id + '"}}\n';
-      const line = action + this.encoder.encode(record) + '\n';
-      if (!this.current.tryAppend(record, line, action.length)) {
+      const id = UNSAFE_ID.test(record.id) ? JSON.stringify(record.id).slice(1, -1) : record.id;
+      const action = this.actionPrefix(record.timestamp) + id + '"}}\n';
+      const document = this.encoder.encode(record);
+      const before = this.current.used;
+      if (!this.current.tryAppend(record.batch, action, document)) {
         this.seal();
-        this.current.tryAppend(record, line, action.length);
+        this.current.tryAppend(record.batch, action, document);
+        this.counters.pendingBytes += this.current.used;
+      } else {
+        this.counters.pendingBytes += this.current.used - before;
       }
-      // The document now lives in the batch buffer; until it is acknowledged the sink needs only the
-      // record's id, file, offset and batch. Dropping the rest keeps memory per in-flight record small.
-      record.message = '';
-      record.json = undefined;
-      record.extra = undefined;
       if (this.current.used >= maxBytes || this.current.count >= maxRecords) this.seal();
     }
-    this.written += records.length;
+    this.counters.pendingRecords += records.length;
     if (this.current.count > 0 && this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
@@ -155,214 +190,232 @@ export class ElasticsearchSink implements Sink {
       this.flushTimer = undefined;
     }
     if (this.current.count === 0) return;
-    this.queue.push(this.current);
+    const batch = this.current;
     this.current = this.newBatch();
-    this.pump();
+    this.flushes.sealed(batch.generation);
+    this.queue.push(batch);
   }
 
-  private pump(): void {
-    while (this.ready && !this.closed && this.inflight < this.config.concurrency && this.queue.length > 0) {
-      const batch = this.queue.shift()!;
-      this.inflight++;
-      void this.send(batch).then((requeued) => {
-        if (requeued !== true) batch.release();
-        this.inflight--;
-        this.pump();
-      });
-    }
-  }
-
-  private backoff(attempt: number, retryAfter?: string | string[]): number {
-    const header = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
-    const seconds = header !== undefined ? Number(header) : Number.NaN;
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, this.config.retryMaxDelayMs);
-    const base = Math.min(this.config.retryMaxDelayMs, this.config.retryInitialDelayMs * 2 ** Math.min(attempt, 20));
-    return base / 2 + Math.random() * (base / 2);
-  }
-
-  private retryLater(batch: BulkBatch, delayMs: number): true {
-    this.counters.retries++;
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      this.queue.unshift(batch);
-      this.pump();
-    }, delayMs);
-    this.retryTimers.add(timer);
-    return true;
-  }
-
-  /** Resolves true when the batch itself was queued again (its buffer still in use). */
-  private async send(batch: BulkBatch): Promise<boolean | void> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
+  private async send(batch: BulkBatch): Promise<void> {
     let body = batch.body();
     if (this.config.gzip) {
-      body = await gzip(body, { level: 1 });
-      headers['content-encoding'] = 'gzip';
+      batch.compressed ??= await gzip(body, { level: this.config.gzipLevel });
+      body = batch.compressed;
     }
+    const host = this.transport.hostSet.pickAny();
     const started = process.hrtime.bigint();
-    const result = await this.transport.request('POST', '/_bulk', body, headers, true);
+    const result = await this.transport.requestTo(host, 'POST', BULK_PATH, body, this.config.gzip ? GZIP_HEADERS : PLAIN_HEADERS, true);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.counters.requests++;
+    this.counters.bytesSent += body.length;
+    this.counters.bytesUncompressed += batch.used;
+    this.log.request(seconds, result.kind === 'error' ? 'error' : String(result.status), body.length);
     if (result.kind === 'error') {
-      this.lastRequestFailed = true;
-      this.events.onRequest?.(seconds, 'error');
-      if (batch.attempt === 0 || batch.attempt % 10 === 0) {
-        this.events.onError?.('bulk request failed; retrying', { host: result.host, error: result.error, records: batch.records.length, attempt: batch.attempt });
+      if (result.tls) this.problem = `TLS: ${result.error}`;
+      return this.requestFailed(batch, result.error, result.host, undefined);
+    }
+    const verdict = requestVerdict(result.status);
+    if (verdict === 'retry') {
+      if (result.status === 401 || result.status === 403) this.problem = `credentials refused (HTTP ${result.status})`;
+      return this.requestFailed(batch, `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`, result.host, result.headers['retry-after']);
+    }
+    this.requestFailuresInRow = 0;
+    this.problem = undefined;
+    if (verdict === 'split') return this.split(batch, result.status, result.bytes);
+    this.handleItems(batch, result.bytes, result.headers['retry-after']);
+  }
+
+  /** The whole request failed: send the same batch again, at once on another live host, else after a backoff. */
+  private requestFailed(batch: BulkBatch, error: string, host: string, retryAfter: string | string[] | undefined): void {
+    this.requestFailuresInRow++;
+    this.counters.requestFailures++;
+    if (this.state === 'closed') return;
+    this.counters.retries++;
+    batch.attempt++;
+    const failover = retryAfter === undefined && this.transport.hostSet.anyAlive() && this.requestFailuresInRow < this.config.hosts.length;
+    const delay = failover ? 0 : retryDelayMs(this.requestFailuresInRow, this.policy(), retryAfter);
+    this.log.throttled('request', 'bulk request failed; retrying (records wait, sources pause once the in-flight budget is spent)', {
+      host,
+      error,
+      records: batch.count,
+      attempt: batch.attempt,
+      retryInMs: delay,
+      hostsUp: this.transport.hostSet.aliveCount(),
+    });
+    this.queue.block(delay);
+    this.queue.front(batch);
+  }
+
+  /** The body as a whole was refused (400, 413): halve it until the offending record stands alone. */
+  private split(batch: BulkBatch, status: number, answer: Buffer): void {
+    if (batch.count > 1) {
+      const half = Math.ceil(batch.count / 2);
+      const parts = [this.derived(batch, this.spanBytes(batch, 0, half), batch.attempt), this.derived(batch, this.spanBytes(batch, half, batch.count), batch.attempt)];
+      for (let i = 0; i < batch.count; i++) this.copyInto(parts[i < half ? 0 : 1], batch, i);
+      this.queue.front(...parts);
+    } else {
+      let error: { type?: string; reason?: string } | undefined;
+      try {
+        error = (JSON.parse(answer.toString('utf8')) as { error?: { type?: string; reason?: string } }).error;
+      } catch {
+        error = undefined;
       }
-      batch.attempt++;
-      return this.retryLater(batch, this.backoff(batch.attempt));
+      const rejection: BulkItemResult = { status, type: error?.type ?? (status === 413 ? 'request_too_large' : 'request_rejected'), reason: error?.reason ?? answer.toString('utf8', 0, 500) };
+      this.reject(batch, [0], [rejection]);
     }
-    this.events.onRequest?.(seconds, String(result.status));
-    if (result.status === 429 || result.status >= 500) {
-      this.lastRequestFailed = true;
-      batch.attempt++;
-      return this.retryLater(batch, this.backoff(batch.attempt, result.headers['retry-after']));
+    this.finish(batch);
+  }
+
+  private spanBytes(batch: BulkBatch, from: number, to: number): number {
+    let bytes = 0;
+    for (let i = from; i < to; i++) bytes += batch.lineBytes(i);
+    return bytes;
+  }
+
+  /** Derived batches are sized from their sources' lines, so a copy always fits. */
+  private copyInto(target: BulkBatch, source: BulkBatch, i: number): void {
+    if (!target.copyFrom(source, i)) throw new Error('derived batch sized too small');
+    this.counters.pendingBytes += source.lineBytes(i);
+  }
+
+  private handleItems(batch: BulkBatch, answer: Buffer, retryAfter: string | string[] | undefined): void {
+    const stored: Outcome = batch.deadLetter ? 'deadLettered' : 'stored';
+    if (bulkAllCreated(answer)) {
+      for (let i = 0; i < batch.count; i++) this.ack(batch.acks[i], stored);
+      return this.finish(batch);
     }
-    this.lastRequestFailed = false;
-    if (result.status === 413 || (result.status === 400 && batch.records.length > 1)) {
-      // Too large or unparseable as a whole: split until the offending record stands alone.
-      const half = Math.ceil(batch.records.length / 2);
-      for (const part of [this.slice(batch, 0, half), this.slice(batch, half, batch.records.length)].reverse()) this.queue.unshift(part);
-      return;
-    }
-    if (result.status >= 300) {
-      if (result.status === 401 || result.status === 403) {
-        this.events.onError?.('Elasticsearch refused the credentials; retrying', { host: result.host, status: result.status, body: result.bytes.toString('utf8', 0, 300) });
-        batch.attempt++;
-        return this.retryLater(batch, this.backoff(batch.attempt));
-      }
-      return this.rejectAll(batch, result.status, { type: 'request_rejected', reason: result.bytes.toString('utf8', 0, 1000) });
-    }
-    // Fast path: no item failed and none was a duplicate — decided from the first bytes, nothing decoded.
-    const errorsAt = result.bytes.indexOf('"errors":false');
-    if (errorsAt >= 0 && errorsAt < 64) {
-      const outcome = batch.deadLetter ? 'deadLettered' : 'stored';
-      for (const record of batch.records) this.acknowledge(record, outcome);
-      return;
-    }
-    let items: Array<Record<string, BulkItem>>;
-    try {
-      items = (JSON.parse(result.bytes.toString('utf8')) as { items: Array<Record<string, BulkItem>> }).items;
-    } catch {
-      batch.attempt++;
-      return this.retryLater(batch, this.backoff(batch.attempt));
-    }
-    const retry = this.newBatch(batch.attempt + 1, batch.deadLetter);
-    let retryAfter = 0;
-    const rejected: Array<[number, BulkItem]> = [];
-    for (let i = 0; i < batch.records.length; i++) {
-      const item = items[i] ? Object.values(items[i])[0] : undefined;
-      const status = item?.status ?? 500;
-      if (status === 200 || status === 201) this.acknowledge(batch.records[i], batch.deadLetter ? 'deadLettered' : 'stored');
-      else if (status === 409) this.acknowledge(batch.records[i], batch.deadLetter ? 'deadLettered' : 'duplicates');
-      else if (status === 429 || status >= 500) {
-        if (!retry.copyFrom(batch, i)) throw new Error('a retry batch cannot be smaller than its source');
-        retryAfter = Math.max(retryAfter, this.backoff(retry.attempt));
-      } else rejected.push([i, item ?? { status }]);
-    }
-    if (retry.count > 0) this.retryLater(retry, retryAfter);
-    else retry.release();
-    if (rejected.length > 0) {
-      if (batch.deadLetter) {
-        for (const [i, item] of rejected) {
-          this.events.onError?.('dead-letter document rejected too; record counted as failed', { id: batch.records[i].id, status: item.status, error: item.error });
-          this.acknowledge(batch.records[i], 'failed');
-        }
+    const items = parseBulkItems(answer);
+    if (items === undefined) return this.requestFailed(batch, `unreadable bulk answer: ${answer.toString('utf8', 0, 200)}`, '', undefined);
+    let retryIndexes: number[] | undefined;
+    let retryBytes = 0;
+    let rejectIndexes: number[] | undefined;
+    let rejections: BulkItemResult[] | undefined;
+    for (let i = 0; i < batch.count; i++) {
+      const item = items[i] ?? { status: 500, reason: 'the bulk answer has no item for this document' };
+      const verdict = itemVerdict(item.status, item.type);
+      if (verdict === 'stored') this.ack(batch.acks[i], stored);
+      else if (verdict === 'duplicate') this.ack(batch.acks[i], batch.deadLetter ? 'deadLettered' : 'duplicates');
+      else if (verdict === 'retry') {
+        (retryIndexes ??= []).push(i);
+        retryBytes += batch.lineBytes(i);
+        this.log.throttled('item', 'bulk items not stored yet; retrying them', { status: item.status, type: item.type, reason: item.reason?.slice(0, 300), attempt: batch.attempt + 1 });
       } else {
-        this.deadLetter(batch, rejected);
+        (rejectIndexes ??= []).push(i);
+        (rejections ??= []).push(item);
       }
     }
+    if (retryIndexes !== undefined && this.state !== 'closed') {
+      const retry = this.derived(batch, retryBytes, batch.attempt + 1);
+      for (const i of retryIndexes) this.copyInto(retry, batch, i);
+      this.counters.retries++;
+      this.counters.itemsRetried += retry.count;
+      this.queue.later(retry, retryDelayMs(retry.attempt, this.policy(), retryAfter));
+    }
+    if (rejectIndexes !== undefined) this.reject(batch, rejectIndexes, rejections!);
+    this.finish(batch);
   }
 
-  private slice(batch: BulkBatch, from: number, to: number): BulkBatch {
-    const part = this.newBatch(batch.attempt, batch.deadLetter);
-    for (let i = from; i < to; i++) part.copyFrom(batch, i);
-    return part;
-  }
-
-  private rejectAll(batch: BulkBatch, status: number, error: BulkItem['error']): void {
-    const items: Array<[number, BulkItem]> = batch.records.map((_, i) => [i, { status, error }]);
-    if (batch.deadLetter) for (const [i] of items) this.acknowledge(batch.records[i], 'failed');
-    else this.deadLetter(batch, items);
-  }
-
-  /** Rejected documents go to `<deadLetterIndex>-YYYY.MM.DD` as strings, with the reason; same `_id`, so replays stay single. */
-  private deadLetter(batch: BulkBatch, rejected: Array<[number, BulkItem]>): void {
+  /**
+   * Records refused for what they are: to the dead-letter index (as strings, with the reason); a dead
+   * letter refused in turn is counted as failed, logged and acknowledged — never retried forever.
+   */
+  private reject(batch: BulkBatch, indexes: number[], rejections: BulkItemResult[]): void {
+    if (batch.deadLetter) {
+      for (let k = 0; k < indexes.length; k++) {
+        const i = indexes[k];
+        this.log.error('dead letter refused too; record counted as failed', {
+          ...refusedLetterContext(batch.actionAt(i), batch.documentAt(i)),
+          reason: rejectionSummary(rejections[k], actionIndex(batch.actionAt(i))),
+        });
+        this.ack(batch.acks[i], 'failed');
+      }
+      return;
+    }
+    if (this.state === 'closed') return;
     const now = new Date().toISOString();
-    const index = `${this.config.deadLetterIndex}-${utcDay(now)}`;
-    const type = this.server?.needsType ? ',"_type":"_doc"' : '';
-    let dead = this.newBatch(0, true);
-    for (const [i, item] of rejected) {
-      const record = batch.records[i];
+    const lines = indexes.map((i, k) => {
+      const action = batch.actionAt(i);
       const document = batch.documentAt(i);
-      const targetIndex = /"_index":"([^"]*)"/.exec(batch.actionAt(i))?.[1] ?? '';
-      const action = `{"create":{"_index":"${index}"${type},"_id":"${record.id}"}}\n`;
-      const doc = JSON.stringify({
-        '@timestamp': now,
+      const record = recordInfo(action, document);
+      const target = actionIndex(action);
+      this.log.throttled('rejected', 'record rejected by Elasticsearch; written to the dead-letter index', {
+        index: target,
         id: record.id,
-        index: targetIndex,
-        status: item.status,
-        reason: { type: item.error?.type ?? 'unknown', reason: item.error?.reason ?? '' },
-        log: { file: { path: record.file.path } },
-        document,
-      });
-      if (!dead.tryAppend(record, action + doc + '\n', action.length)) {
-        this.queue.unshift(dead);
-        dead = this.newBatch(0, true);
-        dead.tryAppend(record, action + doc + '\n', action.length);
-      }
-      this.events.onError?.('record rejected by Elasticsearch; dead-lettered', {
-        index: targetIndex,
-        id: record.id,
-        file: record.file.path,
+        file: record.path,
         offset: record.offset,
-        status: item.status,
-        type: item.error?.type,
-        reason: item.error?.reason?.slice(0, 300),
+        reason: rejectionSummary(rejections[k], target).slice(0, 500),
       });
-    }
-    this.queue.unshift(dead);
-    this.pump();
+      return deadLetterLine(this.config.deadLetterIndex, record, document, target, rejections[k], now, this.server?.needsType === true);
+    });
+    const acks = indexes.map((i) => batch.acks[i]);
+    const batches = packLines(lines, acks, this.config.bulkMaxBytes, (capacity) => this.derived(batch, capacity, 0, true));
+    for (const dead of batches) this.counters.pendingBytes += dead.used;
+    this.queue.front(...batches);
   }
 
-  private acknowledge(record: LogRecord, outcome: 'stored' | 'duplicates' | 'deadLettered' | 'failed'): void {
+  /** A batch is answered (its records acknowledged or moved to derived batches). */
+  private finish(batch: BulkBatch): void {
+    this.counters.pendingBytes -= batch.used;
+    batch.release();
+    this.flushes.finished(batch.generation);
+  }
+
+  /** Acknowledge one record through its batch (the sink keeps nothing else of it; see batcher.ts). */
+  private ack(batch: AckBatch, outcome: Outcome): void {
     this.counters[outcome]++;
-    this.acknowledged++;
-    ackRecord(record);
-    if (this.flushWaiters.length > 0) this.settleFlushWaiters();
+    this.counters.pendingRecords--;
+    ackInBatch(batch);
   }
 
-  private settleFlushWaiters(): void {
-    const still: typeof this.flushWaiters = [];
-    for (const waiter of this.flushWaiters) {
-      if (this.acknowledged >= waiter.target) waiter.resolve();
-      else still.push(waiter);
-    }
-    this.flushWaiters = still;
-  }
-
+  /** Resolves when every record written before the call is acknowledged. */
   flush(): Promise<void> {
     this.seal();
-    if (this.acknowledged >= this.written) return Promise.resolve();
-    return new Promise((resolve) => this.flushWaiters.push({ target: this.written, resolve }));
+    return this.flushes.wait();
   }
 
+  /**
+   * Flush, waiting at most `deadlineMs`; then stop. Records not acknowledged by then stay unacknowledged:
+   * their checkpoints do not move and they are read again after a restart (their ids keep them single).
+   */
   async shutdown(deadlineMs = 25_000): Promise<void> {
-    const flushed = this.flush();
+    if (this.state === 'closed') return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([flushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
-    if (timer) clearTimeout(timer);
-    this.closed = true;
-    for (const retryTimer of this.retryTimers) clearTimeout(retryTimer);
-    this.retryTimers.clear();
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    await this.transport.close();
+    const done = await Promise.race([this.flush().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)))]);
+    clearTimeout(timer);
+    if (!done) {
+      this.log.error('shutdown deadline passed with records not acknowledged; they are read again after a restart', { records: this.counters.pendingRecords, deadlineMs });
+    }
+    await this.close(!done);
+  }
+
+  private async close(abort: boolean): Promise<void> {
+    this.state = 'closed';
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.queue.close();
+    await this.transport.close(abort);
   }
 
   stats(): SinkStats {
-    return { ...this.counters };
+    const { stored, duplicates, deadLettered, failed, retries } = this.counters;
+    return { stored, duplicates, deadLettered, failed, retries };
+  }
+
+  /** Everything the sink counts, for metrics and benchmarks. */
+  elasticsearchStats(): ElasticsearchSinkStats {
+    return { ...this.counters, hostsUp: this.transport.hostSet.aliveCount() };
+  }
+
+  /** Why the sink is not healthy, or undefined when it is. */
+  unhealthyReason(): string | undefined {
+    if (this.problem !== undefined) return this.problem;
+    if (this.state !== 'ready') return this.state === 'closed' ? 'shut down' : 'Elasticsearch not reached yet';
+    if (!this.transport.hostSet.anyAlive()) return `no Elasticsearch host answers (${this.transport.hostLabels.join(', ')})`;
+    if (this.requestFailuresInRow >= UNHEALTHY_AFTER_FAILURES) return `the last ${this.requestFailuresInRow} bulk requests failed`;
+    return undefined;
   }
 
   healthy(): boolean {
-    return this.ready && !(this.lastRequestFailed && this.transport.allDead());
+    return this.unhealthyReason() === undefined;
   }
 }

@@ -1,57 +1,40 @@
 /**
- * What the cluster is, and the index templates logferry installs so Kibana gets the right field types:
- * `@timestamp` as date_nanos, identity fields as keywords, labels and annotations as keywords through
- * dynamic templates (a label value can never fight another over a mapping).
+ * The index templates logferry installs at start, so Kibana gets the right field types whatever the
+ * first document of the day looks like: `@timestamp` as date_nanos (CRI timestamps have nanoseconds),
+ * `message` as text, identity fields (`kubernetes.*`, `container.*`, `host.*`, `log.*`) as keywords,
+ * labels and annotations as keywords through dynamic templates (a label value that looks like a number
+ * or a date never fights another over a mapping), `json.*` left to dynamic mapping.
  */
-export interface ServerInfo {
-  distribution: 'elasticsearch' | 'opensearch';
-  version: string;
-  major: number;
-  minor: number;
-  /** composable `_index_template` (Elasticsearch 7.8+, OpenSearch) vs legacy `_template` */
-  composableTemplates: boolean;
-  /** Elasticsearch 6 still wants a `_type` in bulk actions */
-  needsType: boolean;
-}
+import type { ServerInfo } from './server-info.js';
 
-export function parseServerInfo(body: unknown): ServerInfo {
-  const version = (body as { version?: { number?: string; distribution?: string } })?.version;
-  const number = version?.number ?? '0.0.0';
-  const [major, minor] = number.split('.').map((n) => Number.parseInt(n, 10));
-  const distribution = version?.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch';
-  return {
-    distribution,
-    version: number,
-    major,
-    minor,
-    composableTemplates: distribution === 'opensearch' || major > 7 || (major === 7 && minor >= 8),
-    needsType: distribution === 'elasticsearch' && major < 7,
-  };
-}
+const keyword = { type: 'keyword', ignore_above: 1024 } as const;
+const long = { type: 'long' } as const;
 
-const keyword = { type: 'keyword', ignore_above: 1024 };
+/** Objects whose string leaves are identifiers, never prose. */
+const KEYWORD_OBJECTS = ['kubernetes', 'container', 'host', 'log', 'service', 'orchestrator', 'cloud'];
+/** Maps of user-chosen keys (dedotted): always keywords, whatever the value looks like. */
+const KEYWORD_MAPS = ['kubernetes.labels', 'kubernetes.namespace_labels', 'kubernetes.annotations', 'kubernetes.namespace_annotations', 'kubernetes.node.labels'];
 
-const KEYWORD_OBJECTS = ['kubernetes', 'container', 'host', 'service', 'klog', 'docker'];
+/** owner workloads (`kubernetes.deployment.name`, ...) */
+const owner = { properties: { name: keyword } };
 
-function mappings(): Record<string, unknown> {
+export function logsMappings(server: ServerInfo): Record<string, unknown> {
   return {
     dynamic_templates: [
-      { labels: { path_match: 'kubernetes.labels.*', mapping: keyword } },
-      { namespace_labels: { path_match: 'kubernetes.namespace_labels.*', mapping: keyword } },
-      { annotations: { path_match: 'kubernetes.annotations.*', mapping: keyword } },
+      ...KEYWORD_MAPS.map((path) => ({ [path.replaceAll('.', '_')]: { path_match: `${path}.*`, mapping: keyword } })),
       ...KEYWORD_OBJECTS.map((name) => ({ [`${name}_strings`]: { path_match: `${name}.*`, match_mapping_type: 'string', mapping: keyword } })),
     ],
     properties: {
-      '@timestamp': { type: 'date_nanos' },
+      '@timestamp': { type: server.dateNanos ? 'date_nanos' : 'date' },
       message: { type: 'text' },
       stream: keyword,
       log: {
         properties: {
           level: keyword,
-          offset: { type: 'long' },
+          offset: long,
           flags: keyword,
           file: { properties: { path: keyword } },
-          origin: { properties: { file: { properties: { name: keyword, line: { type: 'long' } } } } },
+          origin: { properties: { file: { properties: { name: keyword, line: long } }, function: keyword } },
         },
       },
       kubernetes: {
@@ -60,33 +43,41 @@ function mappings(): Record<string, unknown> {
           pod: { properties: { name: keyword, uid: keyword, ip: keyword } },
           container: { properties: { name: keyword } },
           node: { properties: { name: keyword } },
-          deployment: { properties: { name: keyword } },
-          statefulset: { properties: { name: keyword } },
-          daemonset: { properties: { name: keyword } },
-          job: { properties: { name: keyword } },
-          cronjob: { properties: { name: keyword } },
-          replicaset: { properties: { name: keyword } },
+          deployment: owner,
+          statefulset: owner,
+          daemonset: owner,
+          replicaset: owner,
+          job: owner,
+          cronjob: owner,
         },
       },
-      container: { properties: { id: keyword, image: { properties: { name: keyword } } } },
-      host: { properties: { name: keyword } },
+      container: { properties: { id: keyword, name: keyword, runtime: keyword, image: { properties: { name: keyword } } } },
+      host: { properties: { name: keyword, hostname: keyword } },
       service: { properties: { name: keyword } },
-      process: { properties: { thread: { properties: { id: { type: 'long' } } } } },
+      process: { properties: { pid: long, thread: { properties: { id: long } } } },
     },
   };
 }
 
-function deadLetterMappings(): Record<string, unknown> {
+/**
+ * Dead letters: searchable by reason, status, index and origin; the rejected document is kept as a string
+ * that is stored, not indexed (it is what failed to index in the first place).
+ */
+export function deadLetterMappings(): Record<string, unknown> {
   return {
     dynamic: false,
     properties: {
       '@timestamp': { type: 'date' },
-      document: { type: 'text', index: false },
+      reason: { type: 'keyword', ignore_above: 8191 },
+      error: { properties: { status: { type: 'integer' }, type: keyword, reason: { type: 'text' } } },
       index: keyword,
-      status: { type: 'integer' },
-      reason: { properties: { type: keyword, reason: { type: 'text' } } },
       id: keyword,
-      log: { properties: { file: { properties: { path: keyword } } } },
+      record_timestamp: keyword,
+      document: { type: 'keyword', index: false, doc_values: false, ignore_above: 32766 },
+      document_truncated: { type: 'boolean' },
+      log: { properties: { file: { properties: { path: keyword } }, offset: long } },
+      kubernetes: { properties: { namespace: keyword, pod: { properties: { name: keyword } }, container: { properties: { name: keyword } } } },
+      host: { properties: { name: keyword } },
     },
   };
 }
@@ -96,28 +87,38 @@ export interface TemplateRequest {
   body: Record<string, unknown>;
 }
 
-export function templateRequests(server: ServerInfo, index: string, deadLetterIndex: string, dataStream: string | undefined): TemplateRequest[] {
-  const logsPattern = dataStream ?? `${index}-*`;
-  const requests: TemplateRequest[] = [];
+export interface TemplateTargets {
+  index: string;
+  dataStream?: string;
+  deadLetterIndex: string;
+}
+
+/** The PUTs that install both templates, in the form this server understands. */
+export function templateRequests(server: ServerInfo, targets: TemplateTargets): TemplateRequest[] {
+  const logsName = `logferry-${targets.dataStream ?? targets.index}`;
+  const logsPattern = targets.dataStream ?? `${targets.index}-*`;
+  const deadName = `logferry-${targets.deadLetterIndex}`;
+  const deadPattern = `${targets.deadLetterIndex}-*`;
+  const meta = { managed_by: 'logferry' };
   if (server.composableTemplates) {
-    requests.push({
-      path: `/_index_template/logferry-${dataStream ? 'datastream' : index}`,
-      body: {
-        index_patterns: [logsPattern],
-        priority: 200,
-        ...(dataStream ? { data_stream: {} } : {}),
-        template: { mappings: mappings() },
-        _meta: { managed_by: 'logferry' },
+    return [
+      {
+        path: `/_index_template/${logsName}`,
+        body: {
+          index_patterns: [logsPattern],
+          // Above Elasticsearch's built-in `logs-*-*` (100), so a named data stream gets these mappings.
+          priority: 200,
+          ...(targets.dataStream !== undefined ? { data_stream: {} } : {}),
+          template: { mappings: logsMappings(server) },
+          _meta: meta,
+        },
       },
-    });
-    requests.push({
-      path: `/_index_template/logferry-deadletter`,
-      body: { index_patterns: [`${deadLetterIndex}-*`], priority: 200, template: { mappings: deadLetterMappings() } },
-    });
-  } else {
-    const typed = (m: Record<string, unknown>) => (server.needsType ? { _doc: m } : m);
-    requests.push({ path: `/_template/logferry-${index}`, body: { index_patterns: [logsPattern], order: 10, mappings: typed(mappings()) } });
-    requests.push({ path: `/_template/logferry-deadletter`, body: { index_patterns: [`${deadLetterIndex}-*`], order: 10, mappings: typed(deadLetterMappings()) } });
+      { path: `/_index_template/${deadName}`, body: { index_patterns: [deadPattern], priority: 200, template: { mappings: deadLetterMappings() }, _meta: meta } },
+    ];
   }
-  return requests;
+  const typed = (mappings: Record<string, unknown>) => (server.needsType ? { _doc: { ...mappings, _meta: meta } } : { ...mappings, _meta: meta });
+  return [
+    { path: `/_template/${logsName}`, body: { index_patterns: [logsPattern], order: 10, mappings: typed(logsMappings(server)) } },
+    { path: `/_template/${deadName}`, body: { index_patterns: [deadPattern], order: 10, mappings: typed(deadLetterMappings()) } },
+  ];
 }

@@ -1,0 +1,251 @@
+/**
+ * The cluster's hosts: one undici Pool (keep-alive connections) per host, picked round-robin among the
+ * live ones. A host that fails at the connection level (refused, reset, timeout, TLS) is marked down and
+ * left alone; a cheap `GET /` probes it later (backing off) and brings it back when it answers. Real
+ * batches are never used as probes, so a black-holed host costs one connect timeout, not one per batch.
+ */
+import { rootCertificates } from 'node:tls';
+import { Pool } from 'undici';
+import type { ElasticsearchConfig } from './config.js';
+
+export interface EsHost {
+  readonly url: URL;
+  /** origin and path prefix, never credentials: safe for logs and metrics */
+  readonly label: string;
+  /** a path the cluster sits under behind a proxy (`https://proxy/es`), '' otherwise */
+  readonly pathPrefix: string;
+  readonly pool: Pool;
+  readonly authorization: string | undefined;
+  alive: boolean;
+  /** connection-level failures in a row */
+  failures: number;
+  lastError: string | undefined;
+  probe: NodeJS.Timeout | undefined;
+}
+
+export interface HostEvents {
+  onDown?(host: string, reason: string): void;
+  onUp?(host: string): void;
+}
+
+function authorizationFor(url: URL, config: Pick<ElasticsearchConfig, 'auth'>): string | undefined {
+  // Credentials in a host's URL are that host's; otherwise the configured ones apply to all.
+  if (url.username !== '') {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  }
+  const auth = config.auth;
+  if (auth === undefined) return undefined;
+  if (auth.kind === 'apiKey') return `ApiKey ${auth.apiKey}`;
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+}
+
+export type HostsConfig = Pick<
+  ElasticsearchConfig,
+  'hosts' | 'auth' | 'tls' | 'concurrency' | 'requestTimeoutMs' | 'connectTimeoutMs' | 'deadHostRetryMs' | 'retryMaxDelayMs'
+>;
+
+export class HostSet {
+  readonly hosts: EsHost[];
+  private next = 0;
+  private closed = false;
+  private upWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly config: HostsConfig,
+    private readonly events: HostEvents = {},
+  ) {
+    // A configured CA is added to the system's roots, so a public endpoint keeps working beside it.
+    const ca = config.tls.ca !== undefined ? [...rootCertificates, config.tls.ca] : undefined;
+    this.hosts = config.hosts.map((url) => {
+      const pathPrefix = url.pathname.replace(/\/+$/, '');
+      return {
+        url,
+        label: url.origin + pathPrefix,
+        pathPrefix,
+        authorization: authorizationFor(url, config),
+        alive: true,
+        failures: 0,
+        lastError: undefined,
+        probe: undefined,
+        pool: new Pool(url.origin, {
+          // One more than the bulk concurrency: start-up requests and probes never wait behind a bulk.
+          connections: config.concurrency + 1,
+          // Below the idle timeouts servers and proxies commonly use (Node's own is 5 s), so a kept-alive
+          // socket is rarely closed under a request; a steady stream (1 s flushes) keeps it warm.
+          keepAliveTimeout: 4_000,
+          headersTimeout: config.requestTimeoutMs,
+          bodyTimeout: config.requestTimeoutMs,
+          connect:
+            url.protocol === 'https:'
+              ? {
+                  timeout: config.connectTimeoutMs,
+                  ca,
+                  rejectUnauthorized: config.tls.verify,
+                  ...(config.tls.verify ? {} : { checkServerIdentity: () => undefined }),
+                }
+              : { timeout: config.connectTimeoutMs },
+        }),
+      };
+    });
+  }
+
+  get labels(): string[] {
+    return this.hosts.map((h) => h.label);
+  }
+
+  anyAlive(): boolean {
+    for (const host of this.hosts) if (host.alive) return true;
+    return false;
+  }
+
+  aliveCount(): number {
+    let n = 0;
+    for (const host of this.hosts) if (host.alive) n++;
+    return n;
+  }
+
+  /** The next live host, round-robin; undefined when every host is down. */
+  pick(): EsHost | undefined {
+    const n = this.hosts.length;
+    for (let i = 0; i < n; i++) {
+      const host = this.hosts[(this.next + i) % n];
+      if (host.alive) {
+        this.next = (this.next + i + 1) % n;
+        return host;
+      }
+    }
+    return undefined;
+  }
+
+  /** A live host, or — for one-off requests that would rather try than wait — the next one in turn. */
+  pickAny(): EsHost {
+    const live = this.pick();
+    if (live !== undefined) return live;
+    const host = this.hosts[this.next];
+    this.next = (this.next + 1) % this.hosts.length;
+    return host;
+  }
+
+  /** Resolves when some host is live (at once if one is). */
+  whenAnyAlive(): Promise<void> {
+    if (this.anyAlive() || this.closed) return Promise.resolve();
+    // Someone waits on the probes now: they must keep the process alive (an agent in --oneshot mode
+    // flushing while the cluster is down has nothing else pending).
+    for (const host of this.hosts) host.probe?.ref();
+    return new Promise((resolve) => this.upWaiters.push(resolve));
+  }
+
+  markUp(host: EsHost): void {
+    host.failures = 0;
+    if (host.probe !== undefined) {
+      clearTimeout(host.probe);
+      host.probe = undefined;
+    }
+    if (host.alive) return;
+    host.alive = true;
+    host.lastError = undefined;
+    this.events.onUp?.(host.label);
+    const waiters = this.upWaiters;
+    this.upWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * A request to `host` failed at the connection level. `certain`: the host cannot be reached (refused,
+   * unresolvable, connect timeout, TLS); otherwise (a reset, an answer that did not come) it is set aside
+   * only when it happens twice in a row — a kept-alive socket closed by the server as it was reused is
+   * not a dead host.
+   */
+  markDown(host: EsHost, reason: string, certain = true): void {
+    host.failures++;
+    host.lastError = reason;
+    if (!certain && host.failures < 2) return;
+    if (host.alive) {
+      host.alive = false;
+      this.events.onDown?.(host.label, reason);
+    }
+    this.scheduleProbe(host);
+  }
+
+  private scheduleProbe(host: EsHost): void {
+    if (this.closed || host.probe !== undefined) return;
+    const delay = Math.min(this.config.deadHostRetryMs * 2 ** Math.min(host.failures - 1, 16), Math.max(this.config.retryMaxDelayMs, this.config.deadHostRetryMs));
+    host.probe = setTimeout(() => {
+      host.probe = undefined;
+      void this.probe(host);
+    }, delay);
+    // Probes nobody waits for must not keep a process alive (a CLI query that is done).
+    if (this.upWaiters.length === 0) host.probe.unref();
+  }
+
+  private async probe(host: EsHost): Promise<void> {
+    if (this.closed || host.alive) return;
+    try {
+      const response = await host.pool.request({
+        method: 'GET',
+        path: host.pathPrefix + '/',
+        headers: host.authorization !== undefined ? { authorization: host.authorization } : {},
+        headersTimeout: Math.min(this.config.requestTimeoutMs, 10_000),
+        bodyTimeout: Math.min(this.config.requestTimeoutMs, 10_000),
+      });
+      await response.body.dump();
+      // Any HTTP answer means the host is reachable; what it says about a request is for that request.
+      this.markUp(host);
+    } catch (error) {
+      if (this.closed) return;
+      this.markDown(host, describeError(error));
+    }
+  }
+
+  /** Stop probing; let in-flight requests finish (`destroy` aborts them instead). */
+  async close(destroy = false): Promise<void> {
+    this.closed = true;
+    for (const host of this.hosts) {
+      if (host.probe !== undefined) clearTimeout(host.probe);
+      host.probe = undefined;
+    }
+    const waiters = this.upWaiters;
+    this.upWaiters = [];
+    for (const wake of waiters) wake();
+    await Promise.all(this.hosts.map((h) => (destroy ? h.pool.destroy() : h.pool.close()).catch(() => undefined)));
+  }
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The host could not be reached at all (as opposed to a connection that broke). */
+export function isUnreachable(error: unknown): boolean {
+  const err = error as { code?: string; cause?: unknown } | undefined;
+  if (err?.code !== undefined && (UNREACHABLE_CODES.has(err.code) || TLS_CODES.has(err.code))) return true;
+  return err?.cause !== undefined && err.cause !== error && isUnreachable(err.cause);
+}
+
+/** A certificate problem: retrying will not help, the configuration must change. */
+export function isTlsError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && TLS_CODES.has(code)) return true;
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return cause !== undefined && cause !== error && isTlsError(cause);
+}
+
+export function describeError(error: unknown): string {
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'Error';
+  const message = err?.message || err?.cause?.message || String(error);
+  return `${code}: ${message}`;
+}

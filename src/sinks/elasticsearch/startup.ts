@@ -1,0 +1,91 @@
+/**
+ * Getting the cluster ready before the first bulk: detect the server (`GET /`), check it can do what the
+ * configuration asks (data streams), install the index templates. The outcome is a value: ready, try
+ * again later (nothing answered, or the cluster is not ready), or fatal (a configuration problem that
+ * retrying cannot fix — wrong credentials, a certificate that does not verify, no data streams).
+ */
+import { ENV_VARS } from '../../config/env-vars.js';
+import type { ElasticsearchConfig } from './config.js';
+import { describeServer, parseServerInfo, probeDataStreams, unsupportedReason, type ServerInfo } from './server-info.js';
+import { templateRequests } from './templates.js';
+import type { Transport } from './transport.js';
+
+export type StartupOutcome =
+  | { kind: 'ready'; server: ServerInfo; notes: string[] }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'fatal'; reason: string };
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+const CREDENTIALS_HINT = `check ${ENV_VARS.ELASTICSEARCH_USERNAME}/${ENV_VARS.ELASTICSEARCH_PASSWORD} or ${ENV_VARS.ELASTICSEARCH_API_KEY} (output.elasticsearch.auth)`;
+const TLS_HINT = `give the cluster's CA in ${ENV_VARS.ELASTICSEARCH_CA_FILE} (output.elasticsearch.tls.caFile), or turn verification off explicitly with ${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}=false`;
+
+/** `GET /` on each host in turn until one answers as a cluster. */
+async function detect(transport: Transport, hostCount: number): Promise<StartupOutcome | ServerInfo> {
+  const failures: string[] = [];
+  let tlsFailures = 0;
+  for (let i = 0; i < hostCount; i++) {
+    const result = await transport.request('GET', '/');
+    if (result.kind === 'error') {
+      failures.push(`${result.host}: ${result.error}`);
+      if (result.tls) tlsFailures++;
+      continue;
+    }
+    if (result.status === 401 || result.status === 403) {
+      return { kind: 'fatal', reason: `Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): ${CREDENTIALS_HINT}` };
+    }
+    if (result.status !== 200) {
+      failures.push(`${result.host}: HTTP ${result.status} ${result.body.slice(0, 200)}`);
+      continue;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(result.body);
+    } catch {
+      body = undefined;
+    }
+    const info = parseServerInfo(body);
+    if (info === undefined) {
+      return { kind: 'fatal', reason: `${result.host} answered GET / but not as Elasticsearch or OpenSearch would (no version number): is it the right address? (${result.body.slice(0, 120)})` };
+    }
+    return info;
+  }
+  if (tlsFailures === hostCount) return { kind: 'fatal', reason: `TLS certificate problem with every host (${failures.join('; ')}): ${TLS_HINT}` };
+  return { kind: 'retry', reason: failures.join('; ') };
+}
+
+export async function prepareCluster(transport: Transport, config: ElasticsearchConfig): Promise<StartupOutcome> {
+  const detected = await detect(transport, config.hosts.length);
+  if ('kind' in detected) return detected;
+  const server = detected;
+  const notes: string[] = [];
+  const unsupported = unsupportedReason(server);
+  if (unsupported !== undefined) return { kind: 'fatal', reason: unsupported };
+  if (config.dataStream !== undefined) {
+    const streams = await probeDataStreams(transport, config.dataStream);
+    if (streams === undefined) return { kind: 'retry', reason: 'could not ask whether the cluster has data streams' };
+    if (!streams.supported) {
+      return {
+        kind: 'fatal',
+        reason:
+          `output.elasticsearch.dataStream: ${describeServer(server)}${server.flavor === 'oss' ? ' (OSS build)' : ''} has no data streams (${streams.detail}); ` +
+          'they need Elasticsearch 7.9+ with its default distribution, or OpenSearch 1.0+. Remove dataStream to write daily indices instead.',
+      };
+    }
+  }
+  if (config.installTemplate) {
+    for (const template of templateRequests(server, config)) {
+      const result = await transport.request('PUT', template.path, JSON.stringify(template.body), JSON_HEADERS);
+      if (result.kind === 'error') return { kind: 'retry', reason: `installing ${template.path}: ${result.error}` };
+      if (result.status === 401 || result.status === 403) {
+        // Allowed to write but not to manage templates: documents still go in, with dynamic mappings.
+        notes.push(`template ${template.path} not installed: HTTP ${result.status} (the credentials lack manage_index_templates); documents are mapped dynamically`);
+      } else if (result.status === 429 || result.status >= 500) {
+        return { kind: 'retry', reason: `installing ${template.path}: HTTP ${result.status}` };
+      } else if (result.status >= 300) {
+        notes.push(`template ${template.path} refused: HTTP ${result.status} ${result.body.slice(0, 500)}`);
+      }
+    }
+  }
+  return { kind: 'ready', server, notes };
+}
