@@ -1,5 +1,12 @@
-/** Printing records like kubectl/stern: a `namespace/pod/container` prefix, colour only on a terminal. */
+/**
+ * Printing found records like kubectl/stern: a `namespace/pod/container` prefix, the timestamp, the level
+ * when known, the message. Colour only on a terminal (NO_COLOR respected); `--output json` is one document
+ * per line with its `_id`.
+ */
+import { UsageError } from './errors.js';
 import type { FoundRecord } from '../query/query.js';
+
+export type OutputFormat = 'text' | 'json';
 
 const COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
 
@@ -9,6 +16,16 @@ function colourFor(text: string): number {
   return COLOURS[hash % COLOURS.length];
 }
 
+export function checkOutput(output: string): OutputFormat {
+  if (output !== 'text' && output !== 'json') throw new UsageError(`--output: text or json (got ${JSON.stringify(output)})`);
+  return output;
+}
+
+export function useColour(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
+/** `namespace/pod/container` for container logs, `node/service` for component logs, else the file. */
 export function sourceLabel(doc: Record<string, any>): string {
   const k = doc.kubernetes;
   if (k?.namespace && k?.pod?.name) return `${k.namespace}/${k.pod.name}/${k.container?.name ?? '-'}`;
@@ -19,12 +36,28 @@ export function sourceLabel(doc: Record<string, any>): string {
 export function formatText(record: FoundRecord, colour: boolean): string {
   const doc = record.doc;
   const label = sourceLabel(doc);
-  const level = doc.log?.level ? ` ${String(doc.log.level).toUpperCase()}` : '';
+  const level = doc.log?.level ? ' ' + String(doc.log.level).toUpperCase() : '';
   const prefix = colour ? `\x1b[${colourFor(label)}m${label}\x1b[0m` : label;
-  const levelText = colour && /ERROR|FATAL|CRITICAL/.test(level) ? `\x1b[1;31m${level}\x1b[0m` : level;
-  return `${prefix} ${doc['@timestamp'] ?? ''}${levelText} ${doc.message ?? ''}`;
+  const levelText = colour && /ERROR|FATAL|CRIT|PANIC/.test(level) ? `\x1b[1;31m${level}\x1b[0m` : colour && /WARN/.test(level) ? `\x1b[33m${level}\x1b[0m` : level;
+  // A multi-line message (stack trace) keeps its lines; they are indented so the next record stands out.
+  const message = String(doc.message ?? '').replaceAll('\n', '\n    ');
+  return `${prefix} ${doc['@timestamp'] ?? ''}${levelText} ${message}`;
 }
 
 export function formatJson(record: FoundRecord): string {
   return JSON.stringify({ _id: record.id, ...record.doc });
+}
+
+export function formatRecords(records: readonly FoundRecord[], format: OutputFormat, colour: boolean): string {
+  let out = '';
+  for (const record of records) out += (format === 'json' ? formatJson(record) : formatText(record, colour)) + '\n';
+  return out;
+}
+
+/** `logferry search | head`: a closed pipe ends the command quietly instead of with a stack trace. */
+export function exitQuietlyOnBrokenPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
 }

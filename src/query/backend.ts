@@ -1,12 +1,22 @@
-/** Which backend the query commands read: Elasticsearch when the environment names one, else the local store. */
-import { defaultDataDir } from '../config/load.js';
+/**
+ * Which backend the query commands read: Elasticsearch when the environment names one (the same
+ * ELASTICSEARCH_* variables as the agent), else the local store. An explicit --data-dir means the local store.
+ */
 import { resolveElasticsearchConfig } from '../sinks/elasticsearch/config.js';
+import { defaultDataDir } from '../store/paths.js';
 import { ElasticsearchBackend } from './elasticsearch.js';
 import { LocalStoreBackend } from './local.js';
 import type { QueryBackend } from './query.js';
 
-export function openBackend(options: { dataDir?: string; index?: string; env: NodeJS.ProcessEnv }): QueryBackend {
-  const es = resolveElasticsearchConfig(undefined, options.env);
+export interface BackendOptions {
+  dataDir?: string;
+  /** Elasticsearch index pattern or data stream (default `<index>-*`, i.e. `logstash-*`) */
+  index?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function openBackend(options: BackendOptions): QueryBackend {
+  const es = options.dataDir === undefined ? resolveElasticsearchConfig(undefined, options.env) : undefined;
   if (es !== undefined) return new ElasticsearchBackend(es, options.index);
   return new LocalStoreBackend(options.dataDir ?? options.env.LOGFERRY_DATA_DIR ?? defaultDataDir(options.env));
 }

@@ -1,9 +1,16 @@
-/** The same queries against Elasticsearch (query DSL over the daily indices or a data stream). */
+/**
+ * The same queries against Elasticsearch: query DSL over the daily indices (`logstash-*` by default) or a
+ * data stream. Indices written by logferry have keyword fields; indices written by others (fluentd's
+ * dynamic mapping: text with a `.keyword` sub-field) are handled by asking `_field_caps` which variant to
+ * filter and sort on. Pagination is search_after on (@timestamp, log.offset, log.file.path, host.name) —
+ * no point-in-time (7.10's PIT is x-pack only), which for append-only logs only means a page can see
+ * records that arrived after the first page.
+ */
 import { dedot } from '../event/metadata.js';
 import type { ElasticsearchConfig } from '../sinks/elasticsearch/config.js';
 import { Transport } from '../sinks/elasticsearch/transport.js';
-import type { FoundRecord, LogQuery, QueryBackend } from './query.js';
 import { timestampMicros } from '../store/local-store.js';
+import type { FoundRecord, LogQuery, QueryBackend } from './query.js';
 
 export class BackendError extends Error {
   override readonly name = 'BackendError';
@@ -12,74 +19,152 @@ export class BackendError extends Error {
 /** microseconds → RFC 3339 with microseconds (date_nanos range bounds keep the precision). */
 export function microsToIso(micros: number): string {
   const ms = Math.floor(micros / 1000);
-  return new Date(ms).toISOString().slice(0, 19) + '.' + String(micros % 1_000_000).padStart(6, '0') + 'Z';
+  return new Date(ms).toISOString().slice(0, 19) + '.' + String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0') + 'Z';
 }
 
-export function buildEsQuery(query: LogQuery): Record<string, unknown> {
+/** How to filter and sort on a field: its own name when it is a keyword (or number, date...), else `.keyword`. */
+export type FieldResolver = (field: string) => { exact: string; text: boolean };
+
+const AS_IS: FieldResolver = (field) => ({ exact: field, text: false });
+
+export function buildEsQuery(query: LogQuery, resolve: FieldResolver = AS_IS): Record<string, unknown> {
   const filter: unknown[] = [];
   const must: unknown[] = [];
   const mustNot: unknown[] = [];
+  const exact = (field: string) => resolve(field).exact;
+  const term = (field: string, value: string) => ({ term: { [exact(field)]: value } });
   if (query.fromMicros !== undefined || query.toMicros !== undefined) {
     const range: Record<string, string> = {};
     if (query.fromMicros !== undefined) range.gte = microsToIso(query.fromMicros);
     if (query.toMicros !== undefined) range.lt = microsToIso(query.toMicros);
     filter.push({ range: { '@timestamp': range } });
   }
-  if (query.namespace !== undefined) filter.push({ term: { 'kubernetes.namespace': query.namespace } });
-  if (query.pod !== undefined) filter.push(/[*?]/.test(query.pod) ? { wildcard: { 'kubernetes.pod.name': query.pod } } : { term: { 'kubernetes.pod.name': query.pod } });
-  if (query.container !== undefined) filter.push({ term: { 'kubernetes.container.name': query.container } });
-  if (query.level !== undefined) filter.push({ term: { 'log.level': query.level } });
-  if (query.stream !== undefined) filter.push({ term: { stream: query.stream } });
-  if (query.node !== undefined) filter.push({ term: { 'kubernetes.node.name': query.node } });
+  if (query.namespace !== undefined) filter.push(term('kubernetes.namespace', query.namespace));
+  if (query.pod !== undefined) {
+    filter.push(/[*?]/.test(query.pod) ? { wildcard: { [exact('kubernetes.pod.name')]: { value: query.pod } } } : term('kubernetes.pod.name', query.pod));
+  }
+  if (query.container !== undefined) filter.push(term('kubernetes.container.name', query.container));
+  if (query.level !== undefined) filter.push(term('log.level', query.level));
+  if (query.stream !== undefined) filter.push(term('stream', query.stream));
+  if (query.node !== undefined) filter.push(term('kubernetes.node.name', query.node));
   for (const label of query.labels) {
     const field = `kubernetes.labels.${dedot(label.key)}`;
-    if (label.op === '=') filter.push({ term: { [field]: label.value } });
-    else if (label.op === '!=') mustNot.push({ term: { [field]: label.value } });
+    const values = label.values ?? [];
+    if (label.op === '=') filter.push(term(field, values[0]));
+    else if (label.op === '!=') mustNot.push(term(field, values[0]));
+    else if (label.op === 'in') filter.push({ terms: { [exact(field)]: values } });
+    else if (label.op === 'notin') mustNot.push({ terms: { [exact(field)]: values } });
     else if (label.op === 'exists') filter.push({ exists: { field } });
     else mustNot.push({ exists: { field } });
   }
-  for (const term of query.text) {
-    const prefix = term.kind === 'word' && term.value.endsWith('*') && term.value.length > 1;
-    const clause =
-      term.kind === 'phrase' || !prefix
-        ? { match_phrase: { message: term.value } }
-        : { match_phrase_prefix: { message: term.value.slice(0, -1) } };
-    (term.negate ? mustNot : must).push(clause);
+  for (const t of query.text) {
+    const prefix = t.kind === 'word' && t.value.endsWith('*') && t.value.length > 1;
+    const clause = prefix ? { match_phrase_prefix: { message: t.value.slice(0, -1) } } : { match_phrase: { message: t.value } };
+    (t.negate ? mustNot : must).push(clause);
   }
-  for (const term of query.fields) {
-    const clause = term.field === 'message' ? { match_phrase: { message: term.value } } : { match: { [term.field]: { query: term.value, operator: 'and' } } };
-    (term.negate ? mustNot : filter).push(clause);
+  for (const t of query.fields) {
+    const resolved = t.field === 'message' ? { exact: 'message', text: true } : resolve(t.field);
+    const clause = resolved.text ? { match_phrase: { [resolved.exact]: t.value } } : { term: { [resolved.exact]: t.value } };
+    (t.negate ? mustNot : filter).push(clause);
   }
   const order = query.order === 'newest' ? 'desc' : 'asc';
   const body: Record<string, unknown> = {
     size: query.limit,
     query: { bool: { filter, must, must_not: mustNot } },
-    sort: [{ '@timestamp': { order } }, { 'log.offset': { order, unmapped_type: 'long' } }, { 'log.file.path': { order, unmapped_type: 'keyword' } }],
+    sort: [
+      { '@timestamp': { order } },
+      { 'log.offset': { order, unmapped_type: 'long' } },
+      { [exact('log.file.path')]: { order, unmapped_type: 'keyword' } },
+      { [exact('host.name')]: { order, unmapped_type: 'keyword' } },
+    ],
+    track_total_hits: false,
   };
   if (query.after !== undefined) body.search_after = JSON.parse(query.after.tiebreak);
   return body;
 }
 
+/** Every field a query filters or sorts on (for `_field_caps`). */
+function fieldsOf(query: LogQuery): string[] {
+  const fields = ['log.file.path', 'host.name', 'kubernetes.namespace', 'kubernetes.pod.name', 'kubernetes.container.name', 'log.level', 'stream', 'kubernetes.node.name'];
+  for (const label of query.labels) fields.push(`kubernetes.labels.${dedot(label.key)}`);
+  for (const term of query.fields) if (term.field !== 'message') fields.push(term.field);
+  return fields;
+}
+
+interface Hit {
+  _id: string;
+  _source: Record<string, any>;
+  sort: unknown[];
+}
+
 export class ElasticsearchBackend implements QueryBackend {
   readonly description: string;
+  /** bulk batching (1 s) plus the refresh interval (1 s), with room for retries */
+  readonly followLagMs = 15_000;
   private readonly transport: Transport;
   private readonly target: string;
+  private readonly hosts: string[];
+  /** field → its caps (types of the field and whether a .keyword sub-field exists), per backend */
+  private readonly caps = new Map<string, { text: boolean; keywordChild: boolean }>();
 
   constructor(config: ElasticsearchConfig, indexPattern?: string) {
     this.transport = new Transport(config);
     this.target = indexPattern ?? config.dataStream ?? `${config.index}-*`;
-    this.description = `Elasticsearch ${this.transport.hostLabels.join(', ')} (${this.target})`;
+    this.hosts = this.transport.hostLabels;
+    this.description = `Elasticsearch ${this.hosts.join(', ')} (${this.target})`;
+  }
+
+  private path(endpoint: string, extra = ''): string {
+    const target = encodeURIComponent(this.target).replaceAll('%2A', '*').replaceAll('%2C', ',');
+    return `/${target}/${endpoint}?ignore_unavailable=true&allow_no_indices=true${extra}`;
+  }
+
+  /** One request, tried on each configured host in turn; a clear error naming the hosts when none answers. */
+  private async call(method: string, path: string, body?: unknown): Promise<any> {
+    const failures: string[] = [];
+    for (let attempt = 0; attempt < this.hosts.length; attempt++) {
+      const result = await this.transport.request(method, path, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json' });
+      if (result.kind === 'error') {
+        failures.push(`${result.host} (${result.error})`);
+        continue;
+      }
+      if (result.status === 401 || result.status === 403) {
+        throw new BackendError(`Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): check ELASTICSEARCH_USERNAME/PASSWORD or ELASTICSEARCH_API_KEY`);
+      }
+      if (result.status >= 300) throw new BackendError(`Elasticsearch at ${result.host} answered ${result.status} to ${method} ${path.split('?')[0]}: ${result.body.slice(0, 500)}`);
+      return JSON.parse(result.body);
+    }
+    throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}`);
+  }
+
+  private async resolver(query: LogQuery): Promise<FieldResolver> {
+    const wanted = fieldsOf(query).filter((f) => !this.caps.has(f));
+    if (wanted.length > 0) {
+      const names = [...new Set(wanted.flatMap((f) => [f, `${f}.keyword`]))];
+      const response = (await this.call('GET', this.path('_field_caps', `&fields=${encodeURIComponent(names.join(','))}`))) as { fields?: Record<string, Record<string, unknown>> };
+      const found = response.fields ?? {};
+      for (const field of wanted) {
+        const types = Object.keys(found[field] ?? {});
+        this.caps.set(field, { text: types.includes('text') || types.includes('match_only_text'), keywordChild: found[`${field}.keyword`] !== undefined });
+      }
+    }
+    return (field) => {
+      const caps = this.caps.get(field);
+      if (caps === undefined || !caps.text) return { exact: field, text: false };
+      return caps.keywordChild ? { exact: `${field}.keyword`, text: false } : { exact: field, text: true };
+    };
   }
 
   async search(query: LogQuery): Promise<FoundRecord[]> {
-    const path = `/${encodeURIComponent(this.target).replaceAll('%2A', '*').replaceAll('%2C', ',')}/_search?ignore_unavailable=true&allow_no_indices=true`;
-    const result = await this.transport.request('POST', path, JSON.stringify(buildEsQuery(query)), { 'content-type': 'application/json' });
-    if (result.kind === 'error') throw new BackendError(`cannot reach Elasticsearch at ${result.host}: ${result.error}`);
-    if (result.status >= 300) throw new BackendError(`Elasticsearch at ${result.host} answered ${result.status}: ${result.body.slice(0, 500)}`);
-    const hits = (JSON.parse(result.body) as { hits: { hits: Array<{ _id: string; _source: Record<string, any>; sort: unknown[] }> } }).hits.hits;
-    return hits.map((hit) => {
-      const tsMicros = timestampMicros(String(hit._source['@timestamp'] ?? ''));
-      return { id: hit._id, tsMicros, doc: hit._source, cursor: { tsMicros, tiebreak: JSON.stringify(hit.sort) } };
+    const body = buildEsQuery(query, await this.resolver(query));
+    const response = (await this.call('POST', this.path('_search'), body)) as { hits?: { hits?: Hit[] } };
+    return (response.hits?.hits ?? []).map((hit) => {
+      const timestamp = String(hit._source['@timestamp'] ?? '');
+      const tsMicros = timestampMicros(timestamp);
+      // Sort values of date_nanos are nanosecond longs, beyond a double's precision: the next page starts
+      // after the document's own timestamp string instead, which Elasticsearch parses exactly.
+      const after = [timestamp !== '' ? timestamp : hit.sort[0], ...hit.sort.slice(1)];
+      return { id: hit._id, tsMicros, doc: hit._source, cursor: { tsMicros, tiebreak: JSON.stringify(after) } };
     });
   }
 

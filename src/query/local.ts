@@ -1,21 +1,30 @@
-/** Queries over the embedded local store: SQL filters on indexed columns, FTS5 for free text. */
+/**
+ * Queries over the embedded local store. Rows are keyed by a time-ordered rowid, so every query is a walk
+ * in time order that stops at the limit: down the primary key, down a column index (each index ends with
+ * the rowid), or down the full-text index's matches (FTS5 rowids are the same keys).
+ */
 import { existsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import { UsageError } from '../cli/errors.js';
 import { dedot } from '../event/metadata.js';
-import { LocalStore, storePath } from '../store/local-store.js';
-import type { FoundRecord, LogQuery, QueryBackend, TextTerm } from './query.js';
+import { LocalStore, SLOT_BITS, storePath } from '../store/local-store.js';
+import { rebuildDocument } from '../store/rows.js';
+import { COMMON_LEVELS, NOTABLE_LEVEL, STDERR } from '../store/schema.js';
+import type { FieldTerm, FoundRecord, LabelRequirement, LogQuery, QueryBackend, TextTerm } from './query.js';
 
-const COLUMNS: Record<string, string> = {
+/** fields that are columns of every row (indexed) */
+const ROW_COLUMNS: Record<string, string> = {
   'kubernetes.namespace': 'namespace',
   'kubernetes.pod.name': 'pod',
   'kubernetes.container.name': 'container',
-  'kubernetes.node.name': 'node',
   'log.level': 'level',
   stream: 'stream',
-  'service.name': 'service',
 };
 
-function ftsTerm(term: TextTerm): string {
+/** per-source fields: in the sources table, not in a row's body */
+const SOURCE_PREFIXES = ['kubernetes.', 'container.', 'host.', 'service.'];
+
+export function ftsExpression(term: TextTerm): string {
   const prefix = term.kind === 'word' && term.value.endsWith('*') && term.value.length > 1;
   const value = prefix ? term.value.slice(0, -1) : term.value;
   return `"${value.replaceAll('"', '""')}"${prefix ? '*' : ''}`;
@@ -25,9 +34,92 @@ function jsonPath(field: string): string {
   return '$' + field.split('.').map((part) => `."${part.replaceAll('"', '')}"`).join('');
 }
 
+interface Row {
+  rowid: bigint;
+  id: string;
+  source: bigint;
+  body: string;
+}
+
+interface Source {
+  path: string;
+  meta: string;
+}
+
+interface Condition {
+  sql: string;
+  params: unknown[];
+}
+
+/** A query being assembled: conditions on the row, and conditions on its source (file + pod metadata). */
+class Plan {
+  readonly row: Condition[] = [];
+  /** all must hold for a row's source */
+  readonly source: Condition[] = [];
+  /** none may hold for a row's source */
+  readonly notSource: Condition[] = [];
+  add(sql: string, ...params: unknown[]): void {
+    this.row.push({ sql, params });
+  }
+}
+
+function labelCondition(label: LabelRequirement): Condition {
+  const path = jsonPath(dedot(label.key));
+  const values = label.values ?? [];
+  const list = values.map(() => '?').join(', ');
+  switch (label.op) {
+    case '=':
+      return { sql: 'json_extract(labels, ?) = ?', params: [path, values[0]] };
+    case '!=':
+      return { sql: 'coalesce(json_extract(labels, ?) != ?, 1)', params: [path, values[0]] };
+    case 'in':
+      return { sql: `json_extract(labels, ?) IN (${list})`, params: [path, ...values] };
+    case 'notin':
+      return { sql: `coalesce(json_extract(labels, ?) NOT IN (${list}), 1)`, params: [path, ...values] };
+    case 'exists':
+      return { sql: 'json_type(labels, ?) IS NOT NULL', params: [path] };
+    case '!exists':
+      return { sql: 'json_type(labels, ?) IS NULL', params: [path] };
+  }
+}
+
+function fieldCondition(plan: Plan, term: FieldTerm, text: TextTerm[]): void {
+  if (term.field === 'message') {
+    text.push({ kind: 'phrase', value: term.value, negate: term.negate });
+    return;
+  }
+  const column = ROW_COLUMNS[term.field];
+  let source: Condition | undefined;
+  if (column !== undefined) {
+    plan.add(term.negate ? `coalesce(l.${column} != ?, 1)` : `l.${column} = ?`, term.value);
+  } else if (term.field === 'log.file.path') {
+    source = { sql: 'path = ?', params: [term.value] };
+  } else if (term.field === 'kubernetes.node.name') {
+    source = { sql: 'node = ?', params: [term.value] };
+  } else if (SOURCE_PREFIXES.some((prefix) => term.field.startsWith(prefix))) {
+    source = { sql: `CAST(json_extract('{' || meta || '}', ?) AS TEXT) = ?`, params: [jsonPath(term.field), term.value] };
+  } else {
+    const clause = `CAST(json_extract(l.body, ?) AS TEXT) = ?`;
+    plan.add(term.negate ? `NOT coalesce(${clause}, 0)` : clause, jsonPath(term.field), term.value);
+  }
+  if (source !== undefined) (term.negate ? plan.notSource : plan.source).push(source);
+}
+
+/** Up to this many pods, a query over a set of pods walks each pod's index separately and merges. */
+const MAX_POD_WALKS = 64;
+
+export interface CompiledQuery {
+  /** one statement, or one per pod whose results are merged */
+  statements: Array<{ sql: string; params: unknown[] }>;
+}
+
 export class LocalStoreBackend implements QueryBackend {
   readonly description: string;
+  /** the sink commits at least every 200 ms; files are read as they grow */
+  readonly followLagMs = 5000;
   private readonly store: LocalStore;
+  private readonly sources = new Map<number, Source>();
+  private readonly sourceLookup: Database.Statement;
 
   constructor(dataDir: string) {
     const path = storePath(dataDir);
@@ -36,92 +128,109 @@ export class LocalStoreBackend implements QueryBackend {
     }
     this.store = new LocalStore(dataDir, { readonly: true });
     this.description = `local store ${path}`;
-  }
-
-  async search(query: LogQuery): Promise<FoundRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, ...values: unknown[]) => {
-      where.push(clause);
-      params.push(...values);
-    };
-    if (query.fromMicros !== undefined) add('l.ts >= ?', query.fromMicros);
-    if (query.toMicros !== undefined) add('l.ts < ?', query.toMicros);
-    if (query.namespace !== undefined) add('l.namespace = ?', query.namespace);
-    if (query.pod !== undefined) add(/[*?[]/.test(query.pod) ? 'l.pod GLOB ?' : 'l.pod = ?', query.pod);
-    if (query.container !== undefined) add('l.container = ?', query.container);
-    if (query.level !== undefined) add('l.level = ?', query.level);
-    if (query.stream !== undefined) add('l.stream = ?', query.stream);
-    if (query.node !== undefined) add('l.node = ?', query.node);
-    for (const label of query.labels) {
-      const path = jsonPath(dedot(label.key));
-      if (label.op === '=') add(`json_extract(l.labels, ?) = ?`, path, label.value);
-      else if (label.op === '!=') add(`(json_extract(l.labels, ?) IS NULL OR json_extract(l.labels, ?) != ?)`, path, path, label.value);
-      else if (label.op === 'exists') add(`json_extract(l.labels, ?) IS NOT NULL`, path);
-      else add(`json_extract(l.labels, ?) IS NULL`, path);
-    }
-    const text = [...query.text];
-    for (const term of query.fields) {
-      if (term.field === 'message') {
-        text.push({ kind: 'phrase', value: term.value, negate: term.negate });
-        continue;
-      }
-      const column = COLUMNS[term.field];
-      const clause = column ? `l.${column} = ?` : `CAST(json_extract(l.doc, ?) AS TEXT) = ?`;
-      const values = column ? [term.value] : [jsonPath(term.field), term.value];
-      add(term.negate ? `NOT coalesce(${clause}, 0)` : clause, ...values);
-    }
-    const positive = text.filter((t) => !t.negate).map(ftsTerm);
-    const negative = text.filter((t) => t.negate).map(ftsTerm);
-    const match = positive.join(' ') + negative.map((n) => ` NOT ${n}`).join('');
-    if (positive.length > 0 && query.after === undefined) return this.searchText(match, where, params, query);
-    if (positive.length > 0) {
-      add('l.rowid IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)', match);
-    } else if (negative.length > 0) {
-      add('l.rowid NOT IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)', negative.join(' OR '));
-    }
-    const newest = query.order === 'newest';
-    if (query.after !== undefined) {
-      const rowid = Number(query.after.tiebreak);
-      add(newest ? '(l.ts < ? OR (l.ts = ? AND l.rowid < ?))' : '(l.ts > ? OR (l.ts = ? AND l.rowid > ?))', query.after.tsMicros, query.after.tsMicros, rowid);
-    }
-    const direction = newest ? 'DESC' : 'ASC';
-    const sql = `SELECT l.rowid AS rowid, l.id AS id, l.ts AS ts, l.doc AS doc FROM logs l ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY l.ts ${direction}, l.rowid ${direction} LIMIT ?`;
-    let rows: Array<{ rowid: number; id: string; ts: number; doc: string }>;
-    try {
-      rows = this.store.db.prepare(sql).all(...params, query.limit) as typeof rows;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5/i.test((error as Error).message)) {
-        throw new UsageError(`query: the full-text part could not be read (${(error as Error).message})`);
-      }
-      throw this.store.wrap(error, 'query failed');
-    }
-    return rows.map((row) => ({ id: row.id, tsMicros: row.ts, doc: JSON.parse(row.doc) as Record<string, any>, cursor: { tsMicros: row.ts, tiebreak: String(row.rowid) } }));
+    this.sourceLookup = this.store.db.prepare('SELECT path, meta FROM sources WHERE id = ?');
   }
 
   /**
-   * Free text, first page: walk the full-text matches newest-inserted first and stop early, instead of
-   * collecting every match to sort it (a common word over 5M rows: ~2 s → under 10 ms). Insertion order is
-   * time order except for backfilled records, so a window of candidates is sorted by time before the page
-   * is cut. Later pages (a cursor) take the exact path.
+   * The SQL for a query. Every statement walks rows newest (or oldest) first and stops at the limit: down
+   * the full-text matches when there are words, else down the primary key or one column's index. Filters
+   * on labels, node or file are resolved to sources, and to their pods: a few pods are walked one by one
+   * on logs_pod and merged (no sort of every matching row), many pods are checked row by row.
    */
-  private searchText(match: string, where: string[], params: unknown[], query: LogQuery): FoundRecord[] {
+  compile(query: LogQuery): CompiledQuery {
+    const plan = new Plan();
     const newest = query.order === 'newest';
-    const direction = newest ? 'DESC' : 'ASC';
-    const window = Math.min(query.limit * 10, 100_000);
-    const sql = `SELECT l.rowid AS rowid, l.id AS id, l.ts AS ts, l.doc AS doc FROM logs_fts f JOIN logs l ON l.rowid = f.rowid
-      WHERE logs_fts MATCH ?${where.length ? ' AND ' + where.join(' AND ') : ''} ORDER BY f.rowid ${direction} LIMIT ?`;
-    let rows: Array<{ rowid: number; id: string; ts: number; doc: string }>;
+    const text = [...query.text];
+    if (query.namespace !== undefined) plan.add('l.namespace = ?', query.namespace);
+    if (query.pod !== undefined) {
+      if (/[*?]/.test(query.pod)) plan.source.push({ sql: 'pod GLOB ?', params: [query.pod] });
+      else plan.add('l.pod = ?', query.pod);
+    }
+    if (query.container !== undefined) plan.add('l.container = ?', query.container);
+    if (query.level !== undefined) {
+      plan.add('l.level = ?', query.level);
+      if (!COMMON_LEVELS.includes(query.level)) plan.add(NOTABLE_LEVEL);
+    }
+    if (query.stream !== undefined) plan.add(query.stream === 'stderr' ? STDERR : 'l.stream = ?', ...(query.stream === 'stderr' ? [] : [query.stream]));
+    if (query.node !== undefined) plan.source.push({ sql: 'node = ?', params: [query.node] });
+    for (const label of query.labels) plan.source.push(labelCondition(label));
+    for (const term of query.fields) fieldCondition(plan, term, text);
+
+    const positive = text.filter((t) => !t.negate).map(ftsExpression);
+    const negative = text.filter((t) => t.negate).map(ftsExpression);
+    const key = positive.length > 0 ? 'f.rowid' : 'l.rowid';
+    if (query.fromMicros !== undefined) plan.add(`${key} >= (? << ${SLOT_BITS})`, Math.ceil(query.fromMicros));
+    if (query.toMicros !== undefined) plan.add(`${key} < (? << ${SLOT_BITS})`, Math.ceil(query.toMicros));
+    if (query.after !== undefined) plan.add(`${key} ${newest ? '<' : '>'} ?`, BigInt(query.after.tiebreak));
+    if (negative.length > 0 && positive.length === 0) {
+      // Checked per candidate row: cheap for a page, unlike collecting every row that has the word.
+      plan.add('NOT EXISTS (SELECT 1 FROM logs_fts WHERE logs_fts.rowid = l.rowid AND logs_fts MATCH ?)', negative.join(' OR '));
+    }
+    let pods: string[] | undefined;
+    if (plan.source.length > 0) {
+      const where = plan.source.map((c) => c.sql).join(' AND ');
+      const params = plan.source.flatMap((c) => c.params);
+      plan.add(`l.source IN (SELECT id FROM sources WHERE ${where})`, ...params);
+      const exactPod = query.pod !== undefined && !/[*?]/.test(query.pod);
+      if (positive.length === 0 && !exactPod) {
+        const found = this.store.db.prepare(`SELECT DISTINCT pod FROM sources WHERE ${where}`).pluck().all(...params) as Array<string | null>;
+        if (found.length <= MAX_POD_WALKS && !found.includes(null)) pods = found as string[];
+      }
+    }
+    for (const condition of plan.notSource) plan.add(`l.source NOT IN (SELECT id FROM sources WHERE ${condition.sql})`, ...condition.params);
+
+    const from = positive.length > 0 ? 'logs_fts f CROSS JOIN logs l ON l.rowid = f.rowid' : 'logs l';
+    const head: Condition[] = positive.length > 0 ? [{ sql: 'logs_fts MATCH ?', params: [positive.join(' ') + negative.map((n) => ` NOT ${n}`).join('')] }] : [];
+    const statement = (extra: Condition[]) => {
+      const all = [...head, ...extra, ...plan.row];
+      const where = all.length > 0 ? 'WHERE ' + all.map((c) => c.sql).join(' AND ') : '';
+      return {
+        sql: `SELECT l.rowid AS rowid, l.id AS id, l.source AS source, l.body AS body FROM ${from} ${where} ORDER BY ${key} ${newest ? 'DESC' : 'ASC'} LIMIT ?`,
+        params: [...all.flatMap((c) => c.params), query.limit],
+      };
+    };
+    if (pods === undefined || positive.length > 0) return { statements: [statement([])] };
+    return { statements: pods.map((pod) => statement([{ sql: 'l.pod = ?', params: [pod] }])) };
+  }
+
+  async search(query: LogQuery): Promise<FoundRecord[]> {
+    let rows: Row[] = [];
     try {
-      rows = this.store.db.prepare(sql).all(match, ...params, window) as typeof rows;
+      const { statements } = this.compile(query);
+      for (const { sql, params } of statements) rows.push(...(this.store.db.prepare(sql).safeIntegers(true).all(...params) as Row[]));
+      if (statements.length > 1) {
+        const newest = query.order === 'newest';
+        rows.sort((a, b) => (a.rowid === b.rowid ? 0 : (a.rowid < b.rowid) === newest ? 1 : -1));
+        rows = rows.slice(0, query.limit);
+      }
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5/i.test((error as Error).message)) {
+      if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5|MATCH/i.test((error as Error).message)) {
         throw new UsageError(`query: the full-text part could not be read (${(error as Error).message})`);
       }
       throw this.store.wrap(error, 'query failed');
     }
-    rows.sort((a, b) => (newest ? b.ts - a.ts || b.rowid - a.rowid : a.ts - b.ts || a.rowid - b.rowid));
-    return rows.slice(0, query.limit).map((row) => ({ id: row.id, tsMicros: row.ts, doc: JSON.parse(row.doc) as Record<string, any>, cursor: { tsMicros: row.ts, tiebreak: String(row.rowid) } }));
+    return rows.map((row) => {
+      const source = this.source(Number(row.source));
+      const tsMicros = Number(row.rowid >> BigInt(SLOT_BITS));
+      return { id: row.id, tsMicros, doc: rebuildDocument(row.body, source.path, source.meta), cursor: { tsMicros, tiebreak: String(row.rowid) } };
+    });
+  }
+
+  private source(id: number): Source {
+    let source = this.sources.get(id);
+    if (source === undefined) {
+      source = (this.sourceLookup.get(id) as Source | undefined) ?? { path: '', meta: '' };
+      this.sources.set(id, source);
+    }
+    return source;
+  }
+
+  /** SQLite's plan for a query, one step per line (tests check that queries walk an index). */
+  explain(query: LogQuery): string {
+    const { statements } = this.compile(query);
+    return statements
+      .map(({ sql, params }) => (this.store.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((step) => step.detail).join('\n'))
+      .join('\n--\n');
   }
 
   async close(): Promise<void> {

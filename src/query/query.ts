@@ -5,6 +5,7 @@
  *   time:        --since 15m | 2h | 7d, --from/--to RFC 3339 (or anything Date understands)
  */
 import { UsageError } from '../cli/errors.js';
+import { timestampMicros } from '../store/local-store.js';
 
 export interface TextTerm {
   kind: 'word' | 'phrase';
@@ -19,9 +20,11 @@ export interface FieldTerm {
 }
 
 export interface LabelRequirement {
+  /** as written (dotted); backends dedot it */
   key: string;
-  op: '=' | '!=' | 'exists' | '!exists';
-  value?: string;
+  op: '=' | '!=' | 'in' | 'notin' | 'exists' | '!exists';
+  /** one value for = and !=, the list for in / notin */
+  values?: string[];
 }
 
 export interface LogQuery {
@@ -60,6 +63,11 @@ export interface FoundRecord {
 
 export interface QueryBackend {
   readonly description: string;
+  /**
+   * How late a record may become visible after newer ones (commit batching, index refresh): following
+   * re-reads this much behind the newest record seen, so late arrivals are not skipped.
+   */
+  readonly followLagMs: number;
   search(query: LogQuery): Promise<FoundRecord[]>;
   close(): Promise<void>;
 }
@@ -77,6 +85,16 @@ export const FIELD_ALIASES: Record<string, string> = {
   service: 'service.name',
   file: 'log.file.path',
 };
+
+const TOP_LEVEL_FIELDS = new Set(['message', 'stream', '@timestamp']);
+
+/**
+ * `name:` starts a field term only for a known alias, a top-level field or a dotted path (`json.user.id`):
+ * `user:bob` or `http://host` stay words, searched as phrases of their tokens.
+ */
+function isFieldName(name: string): boolean {
+  return /^[A-Za-z_@][\w.@/-]*$/.test(name) && (Object.hasOwn(FIELD_ALIASES, name) || TOP_LEVEL_FIELDS.has(name) || (name.includes('.') && !name.endsWith('.')));
+}
 
 export function parseQueryText(input: string): { text: TextTerm[]; fields: FieldTerm[] } {
   const text: TextTerm[] = [];
@@ -109,13 +127,12 @@ export function parseQueryText(input: string): { text: TextTerm[]; fields: Field
     }
     const token = input.slice(start, i);
     const colon = token.indexOf(':');
-    if (colon > 0 && colon < token.length - 1 && /^[A-Za-z_@][\w.@/-]*$/.test(token.slice(0, colon))) {
+    const name = colon > 0 ? token.slice(0, colon) : '';
+    if (colon > 0 && isFieldName(name)) {
       let value = token.slice(colon + 1);
       if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-      const name = token.slice(0, colon);
+      if (value === '') throw new UsageError(`query: ${JSON.stringify(token)} has a field but no value (write field:value)`);
       fields.push({ field: FIELD_ALIASES[name] ?? name, value, negate });
-    } else if (colon === token.length - 1 && colon > 0) {
-      throw new UsageError(`query: ${JSON.stringify(token)} has a field but no value (write field:value)`);
     } else {
       text.push({ kind: 'word', value: token, negate });
     }
@@ -123,18 +140,76 @@ export function parseQueryText(input: string): { text: TextTerm[]; fields: Field
   return { text, fields };
 }
 
+const LABEL_TOKEN = /[A-Za-z0-9][A-Za-z0-9._/-]*/y;
+
+/**
+ * A kubectl label selector: `app=web,tier!=db`, `env in (prod,staging)`, `env notin (dev)`, `track`,
+ * `!canary`. Throws a UsageError naming the part it could not read.
+ */
 export function parseSelector(input: string): LabelRequirement[] {
   const requirements: LabelRequirement[] = [];
-  for (const part of input.split(',').map((p) => p.trim())) {
-    if (part === '') continue;
-    let match: RegExpExecArray | null;
-    if ((match = /^([\w./-]+)\s*!=\s*([\w./-]*)$/.exec(part))) requirements.push({ key: match[1], op: '!=', value: match[2] });
-    else if ((match = /^([\w./-]+)\s*==?\s*([\w./-]*)$/.exec(part))) requirements.push({ key: match[1], op: '=', value: match[2] });
-    else if ((match = /^!([\w./-]+)$/.exec(part))) requirements.push({ key: match[1], op: '!exists' });
-    else if ((match = /^([\w./-]+)$/.exec(part))) requirements.push({ key: match[1], op: 'exists' });
-    else throw new UsageError(`--selector: cannot read ${JSON.stringify(part)} (use key=value, key!=value, key or !key, comma-separated)`);
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new UsageError(`--selector: ${what} at position ${i + 1} of ${JSON.stringify(input)} (use key=value, key!=value, key in (a,b), key notin (a,b), key or !key, comma-separated)`);
+  };
+  const space = () => {
+    while (i < input.length && input[i] === ' ') i++;
+  };
+  const token = (what: string): string => {
+    LABEL_TOKEN.lastIndex = i;
+    const match = LABEL_TOKEN.exec(input);
+    if (match === null) return fail(`expected ${what}`);
+    i += match[0].length;
+    return match[0];
+  };
+  const value = (): string => {
+    LABEL_TOKEN.lastIndex = i;
+    const match = LABEL_TOKEN.exec(input);
+    i += match?.[0].length ?? 0;
+    return match?.[0] ?? '';
+  };
+  space();
+  if (i === input.length) return requirements;
+  for (;;) {
+    space();
+    if (input[i] === '!') {
+      i++;
+      space();
+      requirements.push({ key: token('a label key after !'), op: '!exists' });
+    } else {
+      const key = token('a label key');
+      space();
+      if (input.startsWith('!=', i)) {
+        i += 2;
+        space();
+        requirements.push({ key, op: '!=', values: [value()] });
+      } else if (input[i] === '=') {
+        i += input.startsWith('==', i) ? 2 : 1;
+        space();
+        requirements.push({ key, op: '=', values: [value()] });
+      } else if (/^(in|notin)\s*\(/.test(input.slice(i))) {
+        const op = input.startsWith('in', i) ? 'in' : 'notin';
+        i = input.indexOf('(', i) + 1;
+        const values: string[] = [];
+        for (;;) {
+          space();
+          values.push(value());
+          space();
+          if (input[i] === ',') i++;
+          else if (input[i] === ')') break;
+          else fail('expected , or ) in the value list');
+        }
+        i++;
+        requirements.push({ key, op, values });
+      } else {
+        requirements.push({ key, op: 'exists' });
+      }
+    }
+    space();
+    if (i === input.length) return requirements;
+    if (input[i] !== ',') fail(`unexpected ${JSON.stringify(input[i])}`);
+    i++;
   }
-  return requirements;
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -146,7 +221,9 @@ export function parseDuration(value: string, flag: string): number {
   return Number(match[1]) * UNITS[match[2]];
 }
 
+/** RFC 3339 (sub-millisecond digits kept) or anything Date understands → microseconds since the epoch. */
 export function parseTime(value: string, flag: string): number {
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return timestampMicros(value);
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new UsageError(`${flag}: not a date/time (got ${JSON.stringify(value)}; use RFC 3339, e.g. 2026-11-24T10:00:00Z)`);
   return ms * 1000;
@@ -174,6 +251,11 @@ export function buildQuery(text: string | undefined, flags: QueryFlags, now = Da
   if (flags.stream !== undefined && flags.stream !== 'stdout' && flags.stream !== 'stderr') {
     throw new UsageError(`--stream: stdout or stderr (got ${JSON.stringify(flags.stream)})`);
   }
+  if (flags.pod !== undefined && /[[\]]/.test(flags.pod)) throw new UsageError(`--pod: a name or a glob with * and ? (got ${JSON.stringify(flags.pod)})`);
+  for (const [flag, value] of [['--namespace', flags.namespace], ['--pod', flags.pod], ['--container', flags.container], ['--level', flags.level], ['--node', flags.node]] as const) {
+    if (value !== undefined && value.trim() === '') throw new UsageError(`${flag}: empty value`);
+  }
+  if (flags.since !== undefined && flags.from !== undefined) throw new UsageError('--since and --from both set the start: give one');
   const query: LogQuery = {
     namespace: flags.namespace,
     pod: flags.pod,
@@ -191,7 +273,7 @@ export function buildQuery(text: string | undefined, flags: QueryFlags, now = Da
   if (flags.from !== undefined) query.fromMicros = parseTime(flags.from, '--from');
   if (flags.to !== undefined) query.toMicros = parseTime(flags.to, '--to');
   if (query.fromMicros !== undefined && query.toMicros !== undefined && query.fromMicros >= query.toMicros) {
-    throw new UsageError('--from/--since must be before --to');
+    throw new UsageError(`--${flags.since !== undefined ? 'since' : 'from'} must be before --to`);
   }
   return query;
 }

@@ -1,120 +1,180 @@
 /**
  * Issue 8: the same data in the local store and in the real Elasticsearch; every query must return the
- * same records from both.
+ * same records from both — through logferry's own template (keyword fields) and through an index
+ * Elasticsearch mapped dynamically, as fluentd's indices are (text fields with `.keyword`).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DocumentEncoder, utcDay } from '../../src/event/document.js';
+import type { LogRecord } from '../../src/event/record.js';
 import { resolveElasticsearchConfig } from '../../src/sinks/elasticsearch/config.js';
 import { ElasticsearchSink } from '../../src/sinks/elasticsearch/sink.js';
 import { LocalStoreSink } from '../../src/store/sink.js';
-import { ElasticsearchBackend } from '../../src/query/elasticsearch.js';
+import { BackendError, ElasticsearchBackend } from '../../src/query/elasticsearch.js';
 import { LocalStoreBackend } from '../../src/query/local.js';
-import { buildQuery, type QueryFlags } from '../../src/query/query.js';
-import { deleteIndices, refresh, sharedElasticsearch } from '../helpers/elasticsearch.js';
-import { AckCounter, makeBatch } from '../helpers/records.js';
-import { queryFixture } from '../helpers/query-fixture.js';
+import { buildQuery, type LogQuery, type QueryBackend, type QueryFlags } from '../../src/query/query.js';
+import { deleteIndices, esRequest, refresh, sharedElasticsearch } from '../helpers/elasticsearch.js';
+import { AckCounter, fileContext, makeBatch, type RecordSpec } from '../helpers/records.js';
+import { queryFixture, type FixtureFile } from '../helpers/query-fixture.js';
 
 const CASES: Array<[string, string | undefined, QueryFlags]> = [
   ['everything', undefined, {}],
   ['namespace', undefined, { namespace: 'billing' }],
-  ['pod glob', undefined, { pod: 'api-*' }],
+  ['namespace with a dash', undefined, { namespace: 'kube-system' }],
+  ['pod glob *', undefined, { pod: 'api-*' }],
+  ['pod glob ?', undefined, { pod: 'db-?' }],
   ['container', undefined, { container: 'postgres' }],
   ['level', undefined, { level: 'error' }],
   ['stream', undefined, { stream: 'stderr' }],
   ['node', undefined, { node: 'node-other' }],
   ['label equals', undefined, { selector: 'app=web' }],
   ['dotted label key', undefined, { selector: 'app.kubernetes.io/name=web' }],
-  ['label not equals', undefined, { selector: 'tier!=frontend' }],
+  ['label not equals (absent counts)', undefined, { selector: 'tier!=frontend' }],
+  ['label in', undefined, { selector: 'app in (api, db)' }],
+  ['label notin', undefined, { selector: 'tier notin (backend)' }],
   ['label exists', undefined, { selector: 'tier' }],
   ['label absent', undefined, { selector: '!tier' }],
   ['time range', undefined, { from: '2026-11-24T10:00:03Z', to: '2026-11-24T10:00:08Z' }],
+  ['time range, microseconds', undefined, { from: '2026-11-24T10:00:03.000001Z', to: '2026-11-24T10:00:07.000001Z' }],
   ['word', 'payment', {}],
-  ['two words', 'connection reset', {}],
+  ['word, other case', 'PAYMENT', {}],
+  ['two words anywhere', 'reset connection', {}],
   ['phrase', '"card expired"', {}],
+  ['prefix', 'pay*', {}],
   ['exclude word', 'payment -declined', {}],
+  ['exclude phrase', 'payment -"card expired"', {}],
   ['only exclusion', '-connection', {}],
   ['field:value', 'kubernetes.namespace:shop', {}],
   ['alias field', 'level:warning', {}],
   ['json field', 'json.user.id:u2', {}],
   ['negated field', '-namespace:billing', {}],
+  ['message field', 'message:"pool resized"', {}],
   ['text with filters', 'connection', { namespace: 'billing' }],
   ['oldest first', undefined, { oldestFirst: true, limit: '3' }],
   ['newest first, limited', undefined, { limit: '2' }],
 ];
 
+/** The lead's fixture plus a kube-system pod (a value with a dash: one token for keyword, two for text). */
+function fixture(prefix: string): FixtureFile[] {
+  const dns = fileContext('/var/log/containers/coredns-5d78c9869d-x2x4z_kube-system_coredns.log', { namespace: 'kube-system', podName: 'coredns-5d78c9869d-x2x4z', containerName: 'coredns', nodeName: 'node-q', labels: { 'k8s-app': 'kube-dns' } }, `${prefix}dns-`);
+  const records: RecordSpec[] = [
+    { offset: 0, timestamp: '2026-11-24T10:00:04.000000004Z', stream: 'stdout', level: 'info', message: '[INFO] plugin/reload: Running configuration SHA512' },
+    { offset: 90, timestamp: '2026-11-24T10:00:11.000000011Z', stream: 'stderr', level: 'error', message: '[ERROR] plugin/errors: 2 example.org. A: read udp: i/o timeout' },
+  ];
+  return [...queryFixture(prefix), { file: dns, records }];
+}
+
+async function walk(backend: QueryBackend, flags: QueryFlags, text?: string): Promise<string[]> {
+  const ids: string[] = [];
+  let query: LogQuery = buildQuery(text, { ...flags, limit: '3' });
+  for (;;) {
+    const page = await backend.search(query);
+    ids.push(...page.map((r) => r.id));
+    if (page.length < 3) return ids;
+    query = { ...query, after: page[page.length - 1].cursor };
+  }
+}
+
 describe('query backends give the same answers', () => {
   let dataDir: string;
   let local: LocalStoreBackend;
   let es: ElasticsearchBackend | undefined;
+  let dynamic: ElasticsearchBackend | undefined;
   const index = `qtest${process.pid}`;
+  const dynamicIndex = `qdyn${process.pid}`;
+  const url = process.env.LOGFERRY_TEST_ES_URL;
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'logferry-q-'));
     const counter = new AckCounter();
     const store = new LocalStoreSink({ dataDir, retentionDays: 100_000, maxBytes: 1e12 });
     await store.start();
-    for (const f of queryFixture('q')) store.write(makeBatch(counter, f.file, f.records));
+    for (const f of fixture('q')) store.write(makeBatch(counter, f.file, f.records));
     await store.shutdown();
     local = new LocalStoreBackend(dataDir);
-    const url = process.env.LOGFERRY_TEST_ES_URL;
-    if (url) {
-      const config = resolveElasticsearchConfig({ hosts: [url], index } as never, {})!;
-      const sink = new ElasticsearchSink(config);
-      await sink.start();
-      for (const f of queryFixture('q')) sink.write(makeBatch(counter, f.file, f.records));
-      await sink.shutdown();
-      await refresh(url, `${index}-*`);
-      es = new ElasticsearchBackend(config);
+    if (!url) return;
+    // Through the sink: logferry's template, daily indices, create with the deterministic ids.
+    const config = resolveElasticsearchConfig({ hosts: [url], index } as never, {})!;
+    const sink = new ElasticsearchSink(config);
+    await sink.start();
+    for (const f of fixture('q')) sink.write(makeBatch(counter, f.file, f.records));
+    await sink.shutdown();
+    await refresh(url, `${index}-*`);
+    es = new ElasticsearchBackend(config);
+    // Straight through _bulk into an index no template matches: Elasticsearch's dynamic mapping.
+    const encoder = new DocumentEncoder();
+    let bulk = '';
+    for (const f of fixture('q')) {
+      for (const record of makeBatch(counter, f.file, f.records) as LogRecord[]) {
+        bulk += JSON.stringify({ create: { _index: `${dynamicIndex}-${utcDay(record.timestamp)}`, _id: record.id } }) + '\n' + encoder.encode(record) + '\n';
+      }
     }
+    const result = await esRequest(url, 'POST', '/_bulk?refresh=true', bulk);
+    assert.equal(result.errors, false);
+    dynamic = new ElasticsearchBackend(config, `${dynamicIndex}-*`);
   });
   after(async () => {
     await local?.close();
     await es?.close();
-    if (process.env.LOGFERRY_TEST_ES_URL) await deleteIndices(process.env.LOGFERRY_TEST_ES_URL, `${index}-*`);
+    await dynamic?.close();
+    if (url) await deleteIndices(url, `${index}-*,${dynamicIndex}-*`);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('local store: every filter and text syntax', async () => {
     const messages = async (text: string | undefined, flags: QueryFlags) => (await local.search(buildQuery(text, flags))).map((r) => r.doc.message);
-    assert.equal((await messages(undefined, {})).length, 8);
+    assert.equal((await messages(undefined, {})).length, 10);
     assert.deepEqual(await messages(undefined, { namespace: 'shop', oldestFirst: true }), ['GET /healthz 200 in 3ms', 'GET /cart 200 in 12ms', 'upstream connection reset by peer']);
     assert.deepEqual(await messages('"card expired"', {}), ['payment declined order=18 card expired']);
     assert.deepEqual(await messages('payment -declined', {}), ['payment accepted order=17']);
     assert.deepEqual(await messages(undefined, { selector: 'app.kubernetes.io/name=web', level: 'error' }), ['upstream connection reset by peer']);
     assert.deepEqual(await messages('json.user.id:u2', {}), ['payment declined order=18 card expired']);
-    assert.deepEqual(await messages(undefined, { limit: '2' }), ['connection pool resized to 20', 'upstream connection reset by peer']);
+    assert.deepEqual(await messages(undefined, { limit: '2' }), ['[ERROR] plugin/errors: 2 example.org. A: read udp: i/o timeout', 'connection pool resized to 20']);
   });
 
-  it('Elasticsearch returns the same records as the local store for every query', async (t) => {
-    const backend = es;
-    if (!sharedElasticsearch(t) || !backend) return;
-    for (const [name, text, flags] of CASES) {
-      const query = buildQuery(text, flags);
-      const fromLocal: string[] = (await local.search(query)).map((r) => r.id);
-      const fromEs: string[] = (await backend.search(query)).map((r) => r.id);
-      assert.deepEqual(fromEs, fromLocal, name);
-      assert.ok(name === 'only exclusion' || name === 'negated field' || fromLocal.length > 0 || name.includes('absent'), `${name} found nothing`);
-    }
-  });
-
-  it('pagination with a cursor walks every record once on both backends', async (t) => {
-    const walk = async (backend: LocalStoreBackend | ElasticsearchBackend) => {
-      const ids: string[] = [];
-      let query = buildQuery(undefined, { limit: '3' });
-      for (;;) {
-        const page = await backend.search(query);
-        ids.push(...page.map((r) => r.id));
-        if (page.length < 3) break;
-        query = { ...query, after: page[page.length - 1].cursor };
+  for (const [mapping, get] of [
+    ["logferry's template", () => es],
+    ['dynamic mapping (text + keyword)', () => dynamic],
+  ] as const) {
+    it(`Elasticsearch with ${mapping} returns the same records as the local store for every query`, async (t) => {
+      const backend = get();
+      if (!sharedElasticsearch(t) || !backend) return;
+      for (const [name, text, flags] of CASES) {
+        const query = buildQuery(text, flags);
+        // A dynamically mapped @timestamp is a millisecond `date`: bounds inside a millisecond round.
+        if (name === 'time range, microseconds' && backend === dynamic) continue;
+        const fromLocal: string[] = (await local.search(query)).map((r) => r.id);
+        const fromEs: string[] = (await backend.search(query)).map((r) => r.id);
+        assert.deepEqual(fromEs, fromLocal, name);
+        assert.ok(fromLocal.length > 0, `${name} found something`);
       }
-      return ids;
-    };
-    const localIds = await walk(local);
-    assert.equal(new Set(localIds).size, 8);
-    if (!sharedElasticsearch(t) || !es) return;
-    assert.deepEqual(await walk(es), localIds);
+      const [first] = await backend.search(buildQuery('"card expired"', {}));
+      const [same] = await local.search(buildQuery('"card expired"', {}));
+      assert.deepEqual(first.doc, same.doc, 'the same document from both');
+      assert.equal(first.tsMicros, same.tsMicros);
+    });
+
+    it(`pagination with a cursor walks every record once (${mapping})`, async (t) => {
+      for (const [flags, text] of [[{}], [{ oldestFirst: true }], [{ namespace: 'billing' }], [{}, 'connection']] as Array<[QueryFlags, string?]>) {
+        const localIds = await walk(local, flags, text);
+        assert.equal(new Set(localIds).size, localIds.length);
+        if (!sharedElasticsearch(t) || !get()) return;
+        assert.deepEqual(await walk(get()!, flags, text), localIds, JSON.stringify(flags));
+      }
+    });
+  }
+
+  it('an unreachable Elasticsearch is an error naming the hosts tried', async () => {
+    const config = resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOSTS: 'http://127.0.0.1:1,http://127.0.0.1:2' })!;
+    const backend = new ElasticsearchBackend(config);
+    await assert.rejects(backend.search(buildQuery(undefined, {})), (error: unknown) => {
+      assert.ok(error instanceof BackendError);
+      assert.match(error.message, /cannot reach Elasticsearch: tried http:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\), http:\/\/127\.0\.0\.1:2/);
+      return true;
+    });
+    await backend.close();
   });
 });

@@ -1,8 +1,9 @@
+/** `logferry search [QUERY] [filters]`: stored records from the local store or Elasticsearch. */
 import type { Command } from 'commander';
 import type { QueryFlags } from '../../query/query.js';
-import { UsageError } from '../errors.js';
+import { checkOutput } from '../output.js';
 
-export interface SearchOptions extends QueryFlags {
+export interface QueryCommandOptions extends QueryFlags {
   output: string;
   dataDir?: string;
   index?: string;
@@ -12,51 +13,71 @@ export interface SearchOptions extends QueryFlags {
 export function addQueryFlags(command: Command): Command {
   return command
     .option('--since <duration>', 'only records newer than this (30s, 15m, 2h, 7d)')
-    .option('--from <time>', 'only records at or after this time (RFC 3339)')
+    .option('--from <time>', 'only records at or after this time (RFC 3339, e.g. 2026-11-24T10:00:00Z)')
     .option('--to <time>', 'only records before this time (RFC 3339)')
     .option('-n, --namespace <namespace>', 'Kubernetes namespace')
     .option('--pod <glob>', 'pod name or glob (web-*)')
     .option('-c, --container <name>', 'container name')
-    .option('-l, --selector <selector>', 'pod label selector (app=web,tier!=db)')
+    .option('-l, --selector <selector>', 'pod label selector (app=web,tier!=db, env in (a,b), key, !key)')
     .option('--level <level>', 'log level (info, warning, error, ...)')
     .option('--stream <stream>', 'stdout or stderr')
     .option('--node <node>', 'node name')
     .option('-o, --output <format>', 'text or json (one record per line)', 'text')
-    .option('--data-dir <dir>', 'the local store to read (default ./logferry-data, or /var/lib/logferry in a cluster)')
-    .option('--index <pattern>', 'Elasticsearch index pattern (default logstash-*)');
+    .option('--data-dir <dir>', 'read this local store (default ./logferry-data, /var/lib/logferry in a cluster; Elasticsearch when ELASTICSEARCH_* is set)')
+    .option('--index <pattern>', 'Elasticsearch index pattern or data stream (default logstash-*)');
 }
 
-export function checkOutput(output: string): 'text' | 'json' {
-  if (output !== 'text' && output !== 'json') throw new UsageError(`--output: text or json (got ${JSON.stringify(output)})`);
-  return output;
+/**
+ * Run a query command: backend errors (Elasticsearch unreachable, a damaged store) print one line and
+ * exit 1; usage errors propagate (exit 2).
+ */
+export async function withBackend(options: QueryCommandOptions, run: (backend: import('../../query/query.js').QueryBackend) => Promise<void>): Promise<void> {
+  const { openBackend } = await import('../../query/backend.js');
+  const { exitQuietlyOnBrokenPipe } = await import('../output.js');
+  exitQuietlyOnBrokenPipe();
+  let backend;
+  try {
+    backend = openBackend({ dataDir: options.dataDir, index: options.index, env: process.env });
+  } catch (error) {
+    return fail(error);
+  }
+  try {
+    await run(backend);
+  } catch (error) {
+    fail(error);
+  } finally {
+    await backend.close();
+  }
+}
+
+function fail(error: unknown): void {
+  const name = (error as Error)?.name;
+  if (name === 'BackendError' || name === 'StoreError') {
+    process.stderr.write(`logferry: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  throw error;
 }
 
 export function register(program: Command): void {
   addQueryFlags(
     program
       .command('search')
-      .description('search stored logs (local store, or Elasticsearch when ELASTICSEARCH_* is set): words, "phrases", field:value, -exclude')
-      .argument('[query]', 'free text: words, "phrases", field:value, -word'),
+      .description('search stored logs (local store, or Elasticsearch when ELASTICSEARCH_* is set): words, "phrases", pre*, field:value, -exclude')
+      .argument('[query]', 'free text: words, "phrases", prefix*, field:value (level:error, json.user.id:7), -word, -"phrase"'),
   )
     .option('--limit <n>', 'most records to print', '100')
-    .option('--oldest-first', 'oldest first (default newest first)')
-    .action(async (text: string | undefined, options: SearchOptions) => {
-      const output = checkOutput(options.output);
+    .option('--oldest-first', 'oldest first (default: the newest, printed oldest at the top like a log)')
+    .action(async (text: string | undefined, options: QueryCommandOptions) => {
+      const format = checkOutput(options.output);
       const { buildQuery } = await import('../../query/query.js');
+      const { formatRecords, useColour } = await import('../output.js');
       const query = buildQuery(text, options);
-      const { openBackend } = await import('../../query/backend.js');
-      const { formatJson, formatText } = await import('../output.js');
-      const backend = openBackend({ dataDir: options.dataDir, index: options.index, env: process.env });
-      try {
+      await withBackend(options, async (backend) => {
         const records = await backend.search(query);
-        // Newest-first results print oldest at the top, like a log; --oldest-first reads forward.
         if (query.order === 'newest') records.reverse();
-        const colour = output === 'text' && process.stdout.isTTY === true;
-        let out = '';
-        for (const record of records) out += (output === 'json' ? formatJson(record) : formatText(record, colour)) + '\n';
-        process.stdout.write(out);
-      } finally {
-        await backend.close();
-      }
+        process.stdout.write(formatRecords(records, format, format === 'text' && useColour(process.stdout, process.env)));
+      });
     });
 }

@@ -1,53 +1,57 @@
+/** `logferry tail [filters] [-f]`: the last records and, with -f, new ones as they arrive. */
 import type { Command } from 'commander';
-import { addQueryFlags, checkOutput, type SearchOptions } from './search.js';
 import { UsageError } from '../errors.js';
+import { checkOutput } from '../output.js';
+import { addQueryFlags, withBackend, type QueryCommandOptions } from './search.js';
 
-interface TailOptions extends SearchOptions {
+interface TailOptions extends QueryCommandOptions {
   lines: string;
   follow?: boolean;
-  intervalMs: string;
+  interval: string;
+}
+
+function wholeNumber(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > 100_000) throw new UsageError(`${flag}: a whole number from ${min} to 100000 (got ${JSON.stringify(value)})`);
+  return n;
 }
 
 export function register(program: Command): void {
-  addQueryFlags(program.command('tail').description('the last records and, with -f, new ones as they arrive (like kubectl logs -f, across pods)'))
+  addQueryFlags(program.command('tail').description('the last records and, with -f, new ones as they arrive (kubectl logs -f across pods and restarts)'))
     .argument('[query]', 'free text filter, as in search')
-    .option('--lines <n>', 'how many of the latest records to print first', '20')
-    .option('-f, --follow', 'keep printing new records')
-    .option('--interval-ms <ms>', 'how often to look for new records with -f', '500')
+    .option('--lines <n>', 'how many of the latest records to print first', '10')
+    .option('-f, --follow', 'keep printing new records until interrupted')
+    .option('--interval <ms>', 'with -f, how often to look for new records', '500')
     .action(async (text: string | undefined, options: TailOptions) => {
-      const output = checkOutput(options.output);
-      const lines = Number(options.lines);
-      if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`--lines: a whole number (got ${JSON.stringify(options.lines)})`);
+      const format = checkOutput(options.output);
+      const lines = wholeNumber(options.lines, '--lines', 0);
+      const interval = wholeNumber(options.interval, '--interval', 50);
       const { buildQuery } = await import('../../query/query.js');
-      const { openBackend } = await import('../../query/backend.js');
-      const { formatJson, formatText } = await import('../output.js');
-      const backend = openBackend({ dataDir: options.dataDir, index: options.index, env: process.env });
-      const colour = output === 'text' && process.stdout.isTTY === true;
-      const print = (records: Awaited<ReturnType<typeof backend.search>>) => {
-        let out = '';
-        for (const record of records) out += (output === 'json' ? formatJson(record) : formatText(record, colour)) + '\n';
-        if (out) process.stdout.write(out);
-      };
-      try {
-        const latest = lines > 0 ? await backend.search({ ...buildQuery(text, { ...options, limit: String(lines) }), order: 'newest' }) : [];
+      const { Follower } = await import('../../query/follow.js');
+      const { formatRecords, useColour } = await import('../output.js');
+      const query = buildQuery(text, { ...options, limit: String(Math.max(lines, 1)) });
+      const colour = format === 'text' && useColour(process.stdout, process.env);
+      await withBackend(options, async (backend) => {
+        const latest = lines > 0 ? await backend.search({ ...query, order: 'newest' }) : [];
         latest.reverse();
-        print(latest);
+        process.stdout.write(formatRecords(latest, format, colour));
         if (!options.follow) return;
-        let cursor = latest.length > 0 ? latest[latest.length - 1].cursor : undefined;
-        const since = cursor === undefined ? Date.now() * 1000 : undefined;
-        let stopped = false;
-        process.once('SIGINT', () => (stopped = true));
-        process.once('SIGTERM', () => (stopped = true));
-        while (!stopped) {
-          await new Promise((resolve) => setTimeout(resolve, Number(options.intervalMs)));
-          const query = { ...buildQuery(text, { ...options, limit: '1000' }), order: 'oldest' as const, after: cursor };
-          if (cursor === undefined && since !== undefined) query.fromMicros = since;
-          const fresh = await backend.search(query);
-          print(fresh);
-          if (fresh.length > 0) cursor = fresh[fresh.length - 1].cursor;
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const follower = new Follower(backend, query, {
+            printed: latest,
+            intervalMs: interval,
+            signal: stop.signal,
+            onError: (error) => process.stderr.write(`logferry: ${error.message} (still trying)\n`),
+          });
+          await follower.run((records) => process.stdout.write(formatRecords(records, format, colour)));
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
-      } finally {
-        await backend.close();
-      }
+      });
     });
 }

@@ -1,0 +1,50 @@
+/**
+ * The store's writer thread (see writer.ts): requests from the sink are handled one at a time, in order,
+ * so retention and maintenance run between write transactions.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { LocalStore, type FlatRows, type SourceDescriptor } from './local-store.js';
+import { Retention, type RetentionOptions } from './retention.js';
+
+interface Request {
+  id: number;
+  op: 'open' | 'commit' | 'maintain' | 'close';
+  rows?: FlatRows;
+  sources?: SourceDescriptor[];
+}
+
+const options = workerData as RetentionOptions & { dataDir: string };
+const port = parentPort!;
+let store: LocalStore | undefined;
+let retention: Retention | undefined;
+const log = (message: string) => port.postMessage({ op: 'log', message });
+
+function handle(request: Request): number | undefined {
+  switch (request.op) {
+    case 'open':
+      store = new LocalStore(options.dataDir);
+      retention = new Retention(store, options);
+      return undefined;
+    case 'commit': {
+      if (store === undefined || retention === undefined) throw new Error('the local store is not open');
+      const inserted = store.insert(request.rows ?? [], request.sources ?? []);
+      retention.afterCommit(inserted, log);
+      return inserted;
+    }
+    case 'maintain':
+      retention?.pass(log);
+      return undefined;
+    case 'close':
+      store?.close();
+      store = undefined;
+      return undefined;
+  }
+}
+
+port.on('message', (request: Request) => {
+  try {
+    port.postMessage({ op: 'done', id: request.id, result: handle(request) });
+  } catch (error) {
+    port.postMessage({ op: 'failed', id: request.id, message: (error as Error).message, code: (error as { code?: string }).code });
+  }
+});
