@@ -3,11 +3,15 @@
  * The app's log directory becomes a shared emptyDir, the sidecar reads it read-only, and the pod's
  * identity reaches the sidecar through the Downward API. Edits go through yaml's Document model so
  * comments, key order and other documents stay as they were; injecting twice changes nothing.
+ *
+ * The sidecar is a native sidecar by default (an init container with `restartPolicy: Always`, Kubernetes
+ * 1.29+): it starts before the app and is stopped after it, so the app's last lines are shipped, and a Job
+ * or CronJob still completes — a sidecar among the ordinary containers would keep such a pod running.
  */
 import { dirname } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import { UsageError } from '../cli/errors.js';
-import { DEFAULT_IMAGE, NODE_OPTIONS } from './objects.js';
+import { DATA_DIR, DEFAULT_IMAGE, IMAGE_USER, NODE_OPTIONS } from './objects.js';
 
 export interface InjectOptions {
   /** globs of the application's log files, all in one directory (e.g. /var/log/app/*.log) */
@@ -16,48 +20,57 @@ export interface InjectOptions {
   esHost?: string;
   esPort?: number;
   esScheme?: 'http' | 'https';
+  /** Secret whose keys become the sidecar's env (ELASTICSEARCH_HOSTS, credentials) */
   esSecret?: string;
   /** the application container that writes the files (default: the first container) */
   container?: string;
+  /** put the sidecar among the ordinary containers (clusters before 1.29); refused for run-to-completion pods */
+  classicSidecar?: boolean;
 }
 
 export const SIDECAR_NAME = 'logferry';
-const LOGS_VOLUME = 'logferry-logs';
-const STATE_VOLUME = 'logferry-state';
-const PODINFO_VOLUME = 'logferry-podinfo';
-const STATE_DIR = '/var/lib/logferry';
-const PODINFO_DIR = '/etc/podinfo';
+export const LOGS_VOLUME = 'logferry-logs';
+export const STATE_VOLUME = 'logferry-state';
+export const PODINFO_VOLUME = 'logferry-podinfo';
+export const PODINFO_DIR = '/etc/podinfo';
+
+type Path = Array<string | number>;
 
 /** Where the pod spec sits in each kind that has one. */
-const POD_SPEC_PATH: Record<string, string[]> = {
+const POD_SPEC_PATH: Record<string, Path> = {
   Pod: ['spec'],
   Deployment: ['spec', 'template', 'spec'],
   StatefulSet: ['spec', 'template', 'spec'],
   DaemonSet: ['spec', 'template', 'spec'],
   ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
   Job: ['spec', 'template', 'spec'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
 };
 
 /** Kinds without pods that commonly share a file with workloads: passed through untouched. */
 const PASS_THROUGH = new Set([
-  'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Ingress', 'PersistentVolumeClaim', 'Namespace', 'Role', 'RoleBinding',
-  'ClusterRole', 'ClusterRoleBinding', 'NetworkPolicy', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'List',
+  'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'Namespace',
+  'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'NetworkPolicy', 'HorizontalPodAutoscaler', 'PodDisruptionBudget',
+  'LimitRange', 'ResourceQuota', 'PriorityClass', 'StorageClass', 'Endpoints', 'EndpointSlice',
 ]);
 
 export function logDirectory(paths: string[]): string {
   if (paths.length === 0) throw new UsageError('--path: give the application log files, e.g. --path "/var/log/app/*.log"');
-  const dirs = new Set(paths.map((p) => {
-    if (!p.startsWith('/')) throw new UsageError(`--path: must be absolute (got ${JSON.stringify(p)})`);
-    const dir = dirname(p);
-    if (/[*?]/.test(dir)) throw new UsageError(`--path: wildcards only in the file name, not the directory (got ${JSON.stringify(p)})`);
-    return dir;
-  }));
+  const dirs = new Set(
+    paths.map((p) => {
+      if (!p.startsWith('/')) throw new UsageError(`--path: must be absolute (got ${JSON.stringify(p)})`);
+      const dir = dirname(p);
+      if (/[*?[\]{}]/.test(dir)) throw new UsageError(`--path: wildcards only in the file name, not the directory (got ${JSON.stringify(p)})`);
+      if (dir === '/') throw new UsageError(`--path: the files need a directory of their own to share, not / (got ${JSON.stringify(p)})`);
+      return dir;
+    }),
+  );
   if (dirs.size > 1) throw new UsageError(`--path: all paths must be in one directory (got ${[...dirs].join(', ')})`);
   return [...dirs][0];
 }
 
-function sidecar(options: InjectOptions, appContainer: string, logDir: string): Record<string, unknown> {
+export function sidecarContainer(options: InjectOptions, appContainer: string, logVolume: string, logDir: string): Record<string, unknown> {
   const env: Record<string, unknown>[] = [
     { name: 'LOGFERRY_PATHS', value: options.paths.join(',') },
     { name: 'LOGFERRY_APP_CONTAINER', value: appContainer },
@@ -69,67 +82,95 @@ function sidecar(options: InjectOptions, appContainer: string, logDir: string): 
     { name: 'NODE_OPTIONS', value: NODE_OPTIONS },
   ];
   if (options.esHost !== undefined) {
-    env.push({ name: 'ELASTICSEARCH_HOST', value: options.esHost }, { name: 'ELASTICSEARCH_PORT', value: String(options.esPort ?? 9200) }, { name: 'ELASTICSEARCH_SCHEME', value: options.esScheme ?? 'http' });
+    env.push(
+      { name: 'ELASTICSEARCH_HOST', value: options.esHost },
+      { name: 'ELASTICSEARCH_PORT', value: String(options.esPort ?? 9200) },
+      { name: 'ELASTICSEARCH_SCHEME', value: options.esScheme ?? 'http' },
+    );
   }
   return {
     name: SIDECAR_NAME,
     image: options.image ?? DEFAULT_IMAGE,
     imagePullPolicy: 'IfNotPresent',
-    args: ['run', '--profile', 'sidecar', '--data-dir', STATE_DIR],
+    ...(options.classicSidecar ? {} : { restartPolicy: 'Always' }),
+    args: ['run', '--profile', 'sidecar', '--data-dir', DATA_DIR],
     env,
+    // Not optional: a Secret that is missing should stop the pod visibly, not ship logs nowhere.
     ...(options.esSecret !== undefined ? { envFrom: [{ secretRef: { name: options.esSecret } }] } : {}),
     resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '200m', memory: '160Mi' } },
     securityContext: {
       runAsNonRoot: true,
-      runAsUser: 1000,
+      runAsUser: IMAGE_USER,
+      runAsGroup: IMAGE_USER,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     },
     volumeMounts: [
-      { name: LOGS_VOLUME, mountPath: logDir, readOnly: true },
-      { name: STATE_VOLUME, mountPath: STATE_DIR },
+      { name: logVolume, mountPath: logDir, readOnly: true },
+      { name: STATE_VOLUME, mountPath: DATA_DIR },
       { name: PODINFO_VOLUME, mountPath: PODINFO_DIR, readOnly: true },
     ],
   };
 }
 
 /** Append to a sequence, creating it when the document has none (addIn alone would make a map). */
-function append(doc: Document, path: Array<string | number>, item: Record<string, unknown>): void {
-  if (doc.hasIn(path)) doc.addIn(path, doc.createNode(item));
+function append(doc: Document, path: Path, item: Record<string, unknown>): void {
+  if (doc.hasIn(path) && doc.getIn(path) !== null) doc.addIn(path, doc.createNode(item));
   else doc.setIn(path, doc.createNode([item]));
 }
 
-function injectDocument(doc: Document, index: number, options: InjectOptions, logDir: string): void {
-  const where = `document ${index + 1}`;
-  const value = doc.toJS() as Record<string, any> | null;
-  if (value === null || typeof value !== 'object') return;
-  const kind = String(value.kind ?? '');
+function at(value: unknown, path: Path): any {
+  let out: any = value;
+  for (const key of path) out = out?.[key];
+  return out;
+}
+
+/** One workload (a document, or an item of a List) whose object is at `base` in `doc`. */
+function injectObject(doc: Document, base: Path, object: Record<string, any>, where: string, options: InjectOptions, logDir: string): void {
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  if (kind === 'List' && base.length === 0) {
+    const items = Array.isArray(object.items) ? object.items : [];
+    items.forEach((item: unknown, i: number) => {
+      if (item !== null && typeof item === 'object') injectObject(doc, ['items', i], item as Record<string, any>, `${where}, items[${i}]`, options, logDir);
+    });
+    return;
+  }
   const specPath = POD_SPEC_PATH[kind];
   if (specPath === undefined) {
     if (PASS_THROUGH.has(kind)) return;
-    throw new UsageError(`${where}: kind ${JSON.stringify(kind || '(none)')} is not supported (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)`);
+    const supported = Object.keys(POD_SPEC_PATH).join(', ');
+    throw new UsageError(`${where}: kind ${JSON.stringify(kind || '(none)')} is not supported (workloads: ${supported}; passed through: ${[...PASS_THROUGH].join(', ')})`);
   }
-  let spec: Record<string, any> = value;
-  for (const key of specPath) spec = spec?.[key];
+  const name = object.metadata?.name ?? '(unnamed)';
+  const spec = at(object, specPath) as Record<string, any> | undefined;
   const containers = spec?.containers as Array<Record<string, any>> | undefined;
-  if (!Array.isArray(containers) || containers.length === 0) throw new UsageError(`${where}: ${kind} has no containers at ${specPath.join('.')}.containers`);
-  if (containers.some((c) => c.name === SIDECAR_NAME)) return; // already injected
-  const appIndex = options.container === undefined ? 0 : containers.findIndex((c) => c.name === options.container);
-  if (appIndex < 0) throw new UsageError(`${where}: no container named ${JSON.stringify(options.container)} in ${kind} ${value.metadata?.name ?? ''}`);
+  if (!Array.isArray(containers) || containers.length === 0) throw new UsageError(`${where}: ${kind} ${name} has no containers at ${specPath.join('.')}.containers`);
+  const initContainers = (Array.isArray(spec!.initContainers) ? spec!.initContainers : []) as Array<Record<string, any>>;
+  if ([...containers, ...initContainers].some((c) => c?.name === SIDECAR_NAME)) return; // already injected
+  if (options.classicSidecar) {
+    const restartPolicy = spec!.restartPolicy ?? (kind === 'Job' || kind === 'CronJob' ? 'Never' : 'Always');
+    if (restartPolicy !== 'Always') {
+      throw new UsageError(`${where}: ${kind} ${name} runs to completion (restartPolicy ${restartPolicy}); a classic sidecar would keep it running forever: drop --classic-sidecar (native sidecars need Kubernetes 1.29+)`);
+    }
+  }
+  const appIndex = options.container === undefined ? 0 : containers.findIndex((c) => c?.name === options.container);
+  if (appIndex < 0) throw new UsageError(`${where}: no container named ${JSON.stringify(options.container)} in ${kind} ${name} (has ${containers.map((c) => c?.name).join(', ')})`);
+  const podPath = [...base, ...specPath];
   const app = containers[appIndex];
-  const mounts = (app.volumeMounts ?? []) as Array<Record<string, any>>;
-  const clash = mounts.find((m) => m.mountPath === logDir);
-  const sharedVolume = clash?.name ?? LOGS_VOLUME;
-  if (clash === undefined) append(doc, [...specPath, 'containers', appIndex, 'volumeMounts'], { name: LOGS_VOLUME, mountPath: logDir });
-  const side = sidecar(options, String(app.name), logDir);
-  (side.volumeMounts as Array<Record<string, unknown>>)[0].name = sharedVolume;
-  append(doc, [...specPath, 'containers'], side);
-  const volumes = (spec.volumes ?? []) as Array<Record<string, any>>;
+  const mounts = (Array.isArray(app.volumeMounts) ? app.volumeMounts : []) as Array<Record<string, any>>;
+  // The app may already have a volume at that directory: share it rather than hide it.
+  const existing = mounts.find((m) => m?.mountPath === logDir);
+  const logVolume = typeof existing?.name === 'string' ? existing.name : LOGS_VOLUME;
+  if (existing === undefined) append(doc, [...podPath, 'containers', appIndex, 'volumeMounts'], { name: LOGS_VOLUME, mountPath: logDir });
+  const side = sidecarContainer(options, String(app.name), logVolume, logDir);
+  append(doc, [...podPath, options.classicSidecar ? 'containers' : 'initContainers'], side);
+  const volumes = (Array.isArray(spec!.volumes) ? spec!.volumes : []) as Array<Record<string, any>>;
   const add = (volume: Record<string, unknown>) => {
-    if (!volumes.some((v) => v.name === volume.name)) append(doc, [...specPath, 'volumes'], volume);
+    if (!volumes.some((v) => v?.name === volume.name)) append(doc, [...podPath, 'volumes'], volume);
   };
-  if (clash === undefined) add({ name: LOGS_VOLUME, emptyDir: {} });
+  if (existing === undefined) add({ name: LOGS_VOLUME, emptyDir: {} });
   add({ name: STATE_VOLUME, emptyDir: {} });
   add({ name: PODINFO_VOLUME, downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } });
 }
@@ -141,12 +182,17 @@ export function inject(text: string, options: InjectOptions): string {
   docs.forEach((doc, index) => {
     if (doc.errors.length > 0) throw new UsageError(`document ${index + 1}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
   });
-  docs.forEach((doc, index) => injectDocument(doc, index, options, logDir));
+  docs.forEach((doc, index) => {
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) return; // an empty document, e.g. a trailing ---
+    if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`document ${index + 1}: not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})`);
+    injectObject(doc, [], value as Record<string, any>, `document ${index + 1}`, options, logDir);
+  });
   return docs
     .map((doc, index) => {
       // Every document after the first starts with its own `---`, whether the input had one or not.
       if (index > 0 && doc.directives) doc.directives.docStart = true;
-      return doc.toString({ lineWidth: 0 });
+      return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
     })
     .join('');
 }

@@ -3,122 +3,152 @@
  * prints them, the kustomize base under deploy/kubernetes/ is generated from them, and the Helm chart is
  * tested to render the same objects.
  *
- * Permissions, least privilege for a reader of root-owned logs: the container runs as uid 0 but with every
- * capability dropped except DAC_READ_SEARCH (read any file, write nothing it does not own), no privilege
- * escalation, a read-only root filesystem, /var/log mounted read-only. Its only writable place is the
- * hostPath for checkpoints, owned by root. The image itself defaults to the non-root `node` user (uid
- * 1000), which is what the sidecar runs as.
+ * Permissions, least privilege that works: the agent must read root-owned files (some 0640, some owned by
+ * other users) under /var/log and write checkpoints to a root-owned hostPath. A non-root uid given
+ * CAP_DAC_READ_SEARCH through `capabilities.add` does not get it in its effective set (the kernel clears
+ * effective capabilities on exec for a non-root uid unless the binary carries file capabilities, and
+ * those need allowPrivilegeEscalation; a hostPath also ignores fsGroup, so the checkpoint directory would
+ * need a chown'ing init container running as root anyway). So the DaemonSet runs as uid 0 with every
+ * capability dropped but DAC_READ_SEARCH (read any file, write only what root owns — the checkpoint
+ * directory — and no chown, no setuid, no raw sockets), no privilege escalation, seccomp RuntimeDefault,
+ * a read-only root filesystem and /var/log mounted read-only. The image's default user is the unprivileged
+ * IMAGE_USER, which the sidecar (reading world-readable files on an emptyDir) runs as.
  */
+import { stringify } from 'yaml';
+
 export const AGENT_PORT = 2020;
-export const CONFIG_PATH = '/etc/logferry/logferry.yaml';
+export const PORT_NAME = 'http-metrics';
+export const CONFIG_DIR = '/etc/logferry';
+export const CONFIG_PATH = `${CONFIG_DIR}/logferry.yaml`;
 export const DATA_DIR = '/var/lib/logferry';
+/** The non-root user of the image (deploy/docker/Dockerfile `USER`), used by sidecars. */
+export const IMAGE_USER = 10001;
 export const DEFAULT_IMAGE = 'ghcr.io/logferry/logferry:0.1.0';
 export const DEFAULT_NODE_SELECTOR: Record<string, string> = { 'logferry.io/enabled': 'true' };
 export const SEED_NODE_SELECTOR: Record<string, string> = { 'beta.kubernetes.io/fluentd-ds-ready': 'true' };
+/**
+ * Every taint tolerated: the node label is the opt-in, so a node someone labelled is covered whatever its
+ * taints — control-plane nodes (where kube-apiserver, controller-manager and scheduler log), GPU or
+ * dedicated pools, and nodes being drained (their last logs still matter).
+ */
+export const DEFAULT_TOLERATIONS: KubeObject[] = [{ operator: 'Exists' }];
 /** The heap cap the benchmarks ran with: live data is bounded by the in-flight budget. */
 export const NODE_OPTIONS = '--max-old-space-size=96';
+/** Placeholder of the kustomize base, for an overlay to replace. */
+export const PLACEHOLDER_ES_HOST = 'elasticsearch.example.com';
+/**
+ * From `npm run bench` (README): 130-186 MB peak RSS at full speed with the heap capped at 96 MB; the
+ * limit leaves room above that rather than OOM-killing a log agent in a burst.
+ */
+export const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '320Mi' } };
 
 export interface ManifestOptions {
   namespace?: string;
   image?: string;
+  /** ELASTICSEARCH_HOST; omitted with esSecret alone (the Secret then holds ELASTICSEARCH_HOSTS) */
   esHost?: string;
   esPort?: number;
   esScheme?: 'http' | 'https';
-  /** Secret with ELASTICSEARCH_USERNAME / ELASTICSEARCH_PASSWORD (or ELASTICSEARCH_API_KEY) keys */
+  /** Secret whose keys become env: ELASTICSEARCH_USERNAME / _PASSWORD, _API_KEY, _HOSTS, ... */
   esSecret?: string;
   nodeSelector?: Record<string, string>;
-  /** mount /var/log/journal for a journald input */
+  tolerations?: KubeObject[];
+  /** enable the journald input on /var/log/journal */
   journald?: boolean;
 }
 
 export type KubeObject = Record<string, any>;
 
-const NAME = 'logferry';
+export const NAME = 'logferry';
 
 export function labels(): Record<string, string> {
   return { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance': NAME };
 }
 
-/** The agent's configuration in the ConfigMap: the endpoint on all addresses (probes), everything else default. */
-export function agentConfigYaml(journald = false): string {
-  const lines = ['server:', `  address: 0.0.0.0:${AGENT_PORT}`, 'inputs:', '  containers:', '    readFrom: beginning'];
-  if (journald) lines.push('  journald:', '    enabled: true');
-  return lines.join('\n') + '\n';
+/**
+ * The agent's configuration file in the ConfigMap: the HTTP endpoint on all addresses (probes come from
+ * the kubelet, not localhost), the inputs; Elasticsearch comes from the environment.
+ */
+export function agentConfig(options: Pick<ManifestOptions, 'journald'> = {}): KubeObject {
+  const inputs: KubeObject = { containers: { readFrom: 'beginning' } };
+  // --directory: the host's journal, not the container's (its machine-id differs); /var/log is mounted.
+  if (options.journald) inputs.journald = { enabled: true, directory: '/var/log/journal' };
+  return { server: { address: `0.0.0.0:${AGENT_PORT}` }, inputs };
 }
 
-export function buildManifests(options: ManifestOptions = {}): KubeObject[] {
-  const namespace = options.namespace ?? NAME;
-  const meta = (name: string, namespaced = true) => ({ name, ...(namespaced ? { namespace } : {}), labels: labels() });
-  const env: KubeObject[] = [
-    { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-    { name: 'ELASTICSEARCH_HOST', value: options.esHost ?? 'elasticsearch.example.com' },
+function esEnv(options: ManifestOptions): KubeObject[] {
+  if (options.esHost === undefined && options.esSecret !== undefined) return [];
+  return [
+    { name: 'ELASTICSEARCH_HOST', value: options.esHost ?? PLACEHOLDER_ES_HOST },
     { name: 'ELASTICSEARCH_PORT', value: String(options.esPort ?? 9200) },
     { name: 'ELASTICSEARCH_SCHEME', value: options.esScheme ?? 'http' },
-    { name: 'LOGFERRY_CONFIG', value: CONFIG_PATH },
-    { name: 'NODE_OPTIONS', value: NODE_OPTIONS },
   ];
-  const volumeMounts: KubeObject[] = [
-    { name: 'varlog', mountPath: '/var/log', readOnly: true },
-    { name: 'dockercontainers', mountPath: '/var/lib/docker/containers', readOnly: true },
-    { name: 'state', mountPath: DATA_DIR },
-    { name: 'config', mountPath: '/etc/logferry', readOnly: true },
-    { name: 'tmp', mountPath: '/tmp' },
-  ];
-  const volumes: KubeObject[] = [
-    { name: 'varlog', hostPath: { path: '/var/log' } },
-    { name: 'dockercontainers', hostPath: { path: '/var/lib/docker/containers' } },
-    { name: 'state', hostPath: { path: DATA_DIR, type: 'DirectoryOrCreate' } },
-    { name: 'config', configMap: { name: NAME } },
-    { name: 'tmp', emptyDir: {} },
-  ];
-  if (options.journald) {
-    volumeMounts.push({ name: 'journal', mountPath: '/var/log/journal', readOnly: true });
-    volumes.push({ name: 'journal', hostPath: { path: '/var/log/journal' } });
-  }
-  const container: KubeObject = {
+}
+
+function agentContainer(options: ManifestOptions): KubeObject {
+  return {
     name: NAME,
     image: options.image ?? DEFAULT_IMAGE,
     imagePullPolicy: 'IfNotPresent',
+    // args, not command: the image's ENTRYPOINT (tini -- node /app/bin/logferry.js) stays in charge.
     args: ['run', '--config', CONFIG_PATH, '--data-dir', DATA_DIR],
-    env,
-    ...(options.esSecret ? { envFrom: [{ secretRef: { name: options.esSecret, optional: true } }] } : {}),
-    ports: [{ name: 'http-metrics', containerPort: AGENT_PORT, protocol: 'TCP' }],
-    livenessProbe: { httpGet: { path: '/healthz', port: 'http-metrics' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
-    readinessProbe: { httpGet: { path: '/readyz', port: 'http-metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },
-    // Sized from `npm run bench`: ~140-170 MB peak RSS at 200k records/s; idle far below.
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '320Mi' } },
+    env: [
+      { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+      ...esEnv(options),
+      { name: 'LOGFERRY_CONFIG', value: CONFIG_PATH },
+      { name: 'NODE_OPTIONS', value: NODE_OPTIONS },
+    ],
+    ...(options.esSecret !== undefined ? { envFrom: [{ secretRef: { name: options.esSecret, optional: true } }] } : {}),
+    ports: [{ name: PORT_NAME, containerPort: AGENT_PORT, protocol: 'TCP' }],
+    livenessProbe: { httpGet: { path: '/healthz', port: PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: '/readyz', port: PORT_NAME }, initialDelaySeconds: 5, periodSeconds: 10 },
+    resources: DEFAULT_RESOURCES,
     securityContext: {
       runAsUser: 0,
+      runAsGroup: 0,
       runAsNonRoot: false,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'], add: ['DAC_READ_SEARCH'] },
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    volumeMounts,
+    volumeMounts: [
+      { name: 'varlog', mountPath: '/var/log', readOnly: true },
+      // cri-dockerd nodes: /var/log/pods/*/*.log link to the json-file logs here.
+      { name: 'dockercontainers', mountPath: '/var/lib/docker/containers', readOnly: true },
+      { name: 'state', mountPath: DATA_DIR },
+      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
   };
-  return [
+}
+
+export function buildManifests(options: ManifestOptions = {}): KubeObject[] {
+  const namespace = options.namespace ?? NAME;
+  const meta = (namespaced: boolean) => ({ name: NAME, ...(namespaced ? { namespace } : {}), labels: labels() });
+  // Fresh objects every call: callers (kustomize, tests) may change what they get.
+  return structuredClone([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: labels() } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME) },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(true) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
-      metadata: meta(NAME, false),
+      metadata: meta(false),
       // Exactly what the metadata cache does: list and watch this node's pods, and namespaces.
       rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: meta(NAME, false),
+      metadata: meta(false),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
       subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(NAME), data: { 'logferry.yaml': agentConfigYaml(options.journald) } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(true), data: { 'logferry.yaml': stringify(agentConfig(options), { sortMapEntries: true }) } },
     {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
-      metadata: meta(NAME),
+      metadata: meta(true),
       spec: {
         selector: { matchLabels: labels() },
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
@@ -130,16 +160,18 @@ export function buildManifests(options: ManifestOptions = {}): KubeObject[] {
             // Above the agent's 25 s shutdown grace: it flushes and commits checkpoints before it is killed.
             terminationGracePeriodSeconds: 30,
             nodeSelector: options.nodeSelector ?? DEFAULT_NODE_SELECTOR,
-            // Control-plane nodes carry the kube-apiserver, controller-manager and scheduler logs.
-            tolerations: [
-              { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
-              { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+            tolerations: options.tolerations ?? DEFAULT_TOLERATIONS,
+            containers: [agentContainer(options)],
+            volumes: [
+              { name: 'varlog', hostPath: { path: '/var/log', type: 'Directory' } },
+              { name: 'dockercontainers', hostPath: { path: '/var/lib/docker/containers' } },
+              { name: 'state', hostPath: { path: DATA_DIR, type: 'DirectoryOrCreate' } },
+              { name: 'config', configMap: { name: NAME } },
+              { name: 'tmp', emptyDir: {} },
             ],
-            containers: [container],
-            volumes,
           },
         },
       },
     },
-  ];
+  ]);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { checkElasticsearchFlags } from './manifests.js';
 
 interface InjectFlags {
   file: string;
@@ -11,6 +12,7 @@ interface InjectFlags {
   esSecret?: string;
   image?: string;
   container?: string;
+  classicSidecar?: boolean;
 }
 
 async function readInput(file: string): Promise<string> {
@@ -35,14 +37,16 @@ export function register(program: Command): void {
     .option('--es-host <host>', 'Elasticsearch host')
     .option('--es-port <port>', 'Elasticsearch port', '9200')
     .option('--es-scheme <scheme>', 'http or https', 'http')
-    .option('--es-secret <name>', 'Secret holding the ELASTICSEARCH_* variables (instead of --es-host)')
+    .option('--es-secret <name>', 'Secret whose keys become env: ELASTICSEARCH_HOSTS and/or credentials')
     .option('--image <image>', 'logferry image')
     .option('--container <name>', 'the application container that writes the files (default: the first)')
+    .option('--classic-sidecar', 'add the sidecar to containers[] instead of as a native sidecar (Kubernetes before 1.29; not for Jobs)')
     .action(async (flags: InjectFlags) => {
-      if (flags.esHost !== undefined && flags.esSecret !== undefined) throw new UsageError('--es-host and --es-secret: give one of them');
-      const port = Number(flags.esPort);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--es-port: 1-65535 (got ${JSON.stringify(flags.esPort)})`);
-      if (flags.esScheme !== 'http' && flags.esScheme !== 'https') throw new UsageError(`--es-scheme: http or https (got ${JSON.stringify(flags.esScheme)})`);
+      if (flags.esHost === undefined && flags.esSecret === undefined) {
+        throw new UsageError('--es-host: where is Elasticsearch? Give --es-host HOST [--es-port PORT], or --es-secret NAME for a Secret holding ELASTICSEARCH_HOSTS (and credentials)');
+      }
+      const port = checkElasticsearchFlags(flags);
+      if (flags.image !== undefined && !/^\S+$/.test(flags.image)) throw new UsageError(`--image: an image reference without spaces (got ${JSON.stringify(flags.image)})`);
       const { inject } = await import('../../deploy/inject.js');
       const text = await readInput(flags.file);
       process.stdout.write(
@@ -51,9 +55,10 @@ export function register(program: Command): void {
           image: flags.image,
           esHost: flags.esHost,
           esPort: port,
-          esScheme: flags.esScheme,
+          esScheme: flags.esScheme as 'http' | 'https',
           esSecret: flags.esSecret,
           container: flags.container,
+          classicSidecar: flags.classicSidecar,
         }),
       );
     });
