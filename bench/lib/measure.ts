@@ -13,14 +13,28 @@ export interface BenchResult {
   notes?: string;
 }
 
+let sampledPeak = 0;
+
+/**
+ * Sample RSS every `everyMs` until the returned function is called: where the kernel's high-water mark
+ * (VmHWM) is not available, the peak is the largest sample.
+ */
+export function sampleRss(everyMs = 50): () => void {
+  const timer = setInterval(() => {
+    sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss());
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export function peakRssMb(): number {
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
     if (match) return Number(match[1]) / 1024;
   } catch {
-    // not Linux: fall back to the current RSS
+    // not Linux: fall back to the sampled peak
   }
-  return process.memoryUsage.rss() / 1048576;
+  return Math.max(sampledPeak, process.memoryUsage.rss()) / 1048576;
 }
 
 export async function measure(name: string, records: number, bytes: number, run: () => Promise<void>, notes?: string): Promise<BenchResult> {
@@ -50,4 +64,9 @@ function round(n: number): number {
 /** Each case prints one JSON line last; the runner collects it. */
 export function report(result: BenchResult): void {
   process.stdout.write('BENCH ' + JSON.stringify(result) + '\n');
+}
+
+/** A case that cannot run here says why in one line; the runner shows it as skipped. */
+export function skip(name: string, reason: string): void {
+  process.stdout.write('BENCH_SKIP ' + JSON.stringify({ case: name, reason }) + '\n');
 }
