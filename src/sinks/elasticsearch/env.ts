@@ -55,7 +55,7 @@ export function parseHostUrl(value: string, where: string, defaultScheme = 'http
   if (problem !== undefined) throw new UsageError(`${where}: ${problem} (got ${quoted(value)})`);
   const text = value.trim();
   const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `${defaultScheme}://${text}`);
-  // No port: 9200 for http; for https URL keeps '' (443, its default), which undici reads the same way.
+  // No port: 9200 for http; for https URL keeps '' (443, its default), which Node's http client reads the same way.
   if (url.port === '' && url.protocol === 'http:' && !/:80(?:\/|$)/.test(text)) url.port = '9200';
   return url;
 }

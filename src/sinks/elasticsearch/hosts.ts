@@ -1,11 +1,11 @@
 /**
- * The cluster's hosts: one undici Pool (keep-alive connections) per host, picked round-robin among the
+ * The cluster's hosts: one keep-alive connection pool (http-pool.ts) per host, picked round-robin among the
  * live ones. A host that fails at the connection level (refused, reset, timeout, TLS) is marked down and
  * left alone; a cheap `GET /` probes it later (backing off) and brings it back when it answers. Real
  * batches are never used as probes, so a black-holed host costs one connect timeout, not one per batch.
  */
 import { rootCertificates } from 'node:tls';
-import { Pool } from 'undici';
+import { CONNECT_TIMEOUT, HttpPool } from './http-pool.js';
 import type { ElasticsearchConfig } from './config.js';
 
 export interface EsHost {
@@ -14,7 +14,7 @@ export interface EsHost {
   readonly label: string;
   /** a path the cluster sits under behind a proxy (`https://proxy/es`), '' otherwise */
   readonly pathPrefix: string;
-  readonly pool: Pool;
+  readonly pool: HttpPool;
   readonly authorization: string | undefined;
   alive: boolean;
   /** connection-level failures in a row */
@@ -69,23 +69,15 @@ export class HostSet {
         failures: 0,
         lastError: undefined,
         probe: undefined,
-        pool: new Pool(url.origin, {
+        pool: new HttpPool(url, {
           // One more than the bulk concurrency: start-up requests and probes never wait behind a bulk.
           connections: config.concurrency + 1,
           // Below the idle timeouts servers and proxies commonly use (Node's own is 5 s), so a kept-alive
           // socket is rarely closed under a request; a steady stream (1 s flushes) keeps it warm.
-          keepAliveTimeout: 4_000,
-          headersTimeout: config.requestTimeoutMs,
-          bodyTimeout: config.requestTimeoutMs,
-          connect:
-            url.protocol === 'https:'
-              ? {
-                  timeout: config.connectTimeoutMs,
-                  ca,
-                  rejectUnauthorized: config.tls.verify,
-                  ...(config.tls.verify ? {} : { checkServerIdentity: () => undefined }),
-                }
-              : { timeout: config.connectTimeoutMs },
+          keepAliveMs: 4_000,
+          connectTimeoutMs: config.connectTimeoutMs,
+          requestTimeoutMs: config.requestTimeoutMs,
+          tls: { ca, rejectUnauthorized: config.tls.verify, ...(config.tls.verify ? {} : { checkServerIdentity: () => undefined }) },
         }),
       };
     });
@@ -183,14 +175,12 @@ export class HostSet {
   private async probe(host: EsHost): Promise<void> {
     if (this.closed || host.alive) return;
     try {
-      const response = await host.pool.request({
+      await host.pool.request({
         method: 'GET',
         path: host.pathPrefix + '/',
         headers: host.authorization !== undefined ? { authorization: host.authorization } : {},
-        headersTimeout: Math.min(this.config.requestTimeoutMs, 10_000),
-        bodyTimeout: Math.min(this.config.requestTimeoutMs, 10_000),
+        timeoutMs: Math.min(this.config.requestTimeoutMs, 10_000),
       });
-      await response.body.dump();
       // Any HTTP answer means the host is reachable; what it says about a request is for that request.
       this.markUp(host);
     } catch (error) {
@@ -226,7 +216,7 @@ const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', CONNECT_TIMEOUT]);
 
 /** The host could not be reached at all (as opposed to a connection that broke). */
 export function isUnreachable(error: unknown): boolean {

@@ -3,7 +3,6 @@
  * failure marks that host down. Failures come back as values, not exceptions. Used by the sink and by
  * the query backend (`logferry search` against Elasticsearch).
  */
-import type { Dispatcher } from 'undici';
 import type { ElasticsearchConfig } from './config.js';
 import { describeError, HostSet, isTlsError, isUnreachable, type EsHost, type HostEvents, type HostsConfig } from './hosts.js';
 
@@ -51,8 +50,8 @@ export class Transport {
   async requestTo(host: EsHost, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, raw = false): Promise<HttpResult> {
     const allHeaders = host.authorization !== undefined ? { ...headers, authorization: host.authorization } : headers;
     try {
-      const response = await host.pool.request({ method: method as Dispatcher.HttpMethod, path: host.pathPrefix + path, body, headers: allHeaders });
-      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const response = await host.pool.request({ method, path: host.pathPrefix + path, body, headers: allHeaders });
+      const bytes = response.body;
       this.hostSet.markUp(host);
       return { kind: 'response', status: response.statusCode, body: raw ? '' : bytes.toString('utf8'), bytes, headers: response.headers, host: host.label };
     } catch (error) {
