@@ -11,7 +11,7 @@
 import { dirname } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import { UsageError } from '../cli/errors.js';
-import { DATA_DIR, DEFAULT_IMAGE, IMAGE_USER, NODE_OPTIONS } from './objects.js';
+import { DATA_DIR, DEFAULT_IMAGE, IMAGE_USER, SIDECAR_NODE_OPTIONS } from './objects.js';
 
 export interface InjectOptions {
   /** globs of the application's log files, all in one directory (e.g. /var/log/app/*.log) */
@@ -79,7 +79,7 @@ export function sidecarContainer(options: InjectOptions, appContainer: string, l
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
     { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-    { name: 'NODE_OPTIONS', value: NODE_OPTIONS },
+    { name: 'NODE_OPTIONS', value: SIDECAR_NODE_OPTIONS },
   ];
   if (options.esHost !== undefined) {
     env.push(

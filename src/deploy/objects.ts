@@ -34,6 +34,12 @@ export const SEED_NODE_SELECTOR: Record<string, string> = { 'beta.kubernetes.io/
 export const DEFAULT_TOLERATIONS: KubeObject[] = [{ operator: 'Exists' }];
 /** The heap cap the benchmarks ran with: live data is bounded by the in-flight budget. */
 export const NODE_OPTIONS = '--max-old-space-size=96';
+/**
+ * The sidecar's: a young generation of 1 MB semi-spaces instead of V8's default 16 MB, because an app's
+ * log files are a trickle next to a node's and a sidecar runs in every pod (measured idle RSS, settled:
+ * 59 → 57 MiB; startup peak 64 → 61 MiB).
+ */
+export const SIDECAR_NODE_OPTIONS = `${NODE_OPTIONS} --max-semi-space-size=1`;
 /** Placeholder of the kustomize base, for an overlay to replace. */
 export const PLACEHOLDER_ES_HOST = 'elasticsearch.example.com';
 /**

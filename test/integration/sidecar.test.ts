@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { SIDECAR_NODE_OPTIONS } from '../../src/deploy/objects.js';
 import { sharedElasticsearch } from '../helpers/elasticsearch.js';
 import { sleep, startAgentProcess } from '../helpers/agent-process.js';
 import { docsForNode, exactlyOnce, markers } from '../helpers/es-docs.js';
@@ -76,7 +77,7 @@ describe('sidecar mode', () => {
     assert.ok(String(doc.log.file.path).startsWith(logs));
   });
 
-  it('idle sidecar memory stays small', async (t) => {
+  it('idle sidecar memory stays under 60 MiB, with the NODE_OPTIONS logferry inject gives it', async (t) => {
     const url = sharedElasticsearch(t);
     if (!url) return;
     const logs = join(dir, 'idle-logs');
@@ -84,13 +85,20 @@ describe('sidecar mode', () => {
     writeFileSync(join(logs, 'app.log'), 'started\n');
     const sidecar = startAgentProcess({
       args: ['run', '--profile', 'sidecar', '--data-dir', join(dir, 'idle-state')],
-      env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: 'idle', POD_NAME: 'p', POD_NAMESPACE: 'n', LOGFERRY_PATHS: join(logs, '*.log') },
+      env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: 'idle', POD_NAME: 'p', POD_NAMESPACE: 'n', LOGFERRY_PATHS: join(logs, '*.log'), NODE_OPTIONS: SIDECAR_NODE_OPTIONS },
     });
-    await sleep(4000);
-    const rss = sidecar.sampleRss() ?? Number.POSITIVE_INFINITY;
+    // Idle means settled: start-up garbage (config, templates, module compilation) is returned to the
+    // system by V8's memory reducer some seconds after the process goes quiet.
+    const samples: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      await sleep(1000);
+      samples.push(sidecar.sampleRss() ?? Number.POSITIVE_INFINITY);
+    }
+    const settled = samples[samples.length - 1];
+    const peak = Math.max(...samples);
     sidecar.child.kill('SIGTERM');
     await sidecar.exited;
-    t.diagnostic(`idle sidecar RSS ${(rss / 1048576).toFixed(1)} MiB`);
-    assert.ok(rss < 100 * 1048576, `idle RSS ${rss}`);
+    t.diagnostic(`idle sidecar RSS ${(settled / 1048576).toFixed(1)} MiB settled, ${(peak / 1048576).toFixed(1)} MiB at most while starting`);
+    assert.ok(settled < 60 * 1048576, `idle RSS ${(settled / 1048576).toFixed(1)} MiB`);
   });
 });
