@@ -44,7 +44,10 @@ function jsonMessage(n: number): string {
 
 export function generateCorpus(options: CorpusOptions): Corpus {
   const partialFraction = options.partialFraction ?? 0.1;
-  const key = createHash('sha1').update(JSON.stringify({ ...options, dir: undefined, v: 2 })).digest('hex').slice(0, 10);
+  // Records are dated today (UTC): a corpus dated in the past would fall out of the local store's
+  // retention (7 days) and be deleted as fast as it is written, so the cache is per day.
+  const base = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  const key = createHash('sha1').update(JSON.stringify({ ...options, dir: undefined, v: 2, base })).digest('hex').slice(0, 10);
   const root = join(options.dir, `corpus-${key}`);
   const marker = join(root, 'corpus.json');
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as Corpus;
@@ -67,7 +70,6 @@ export function generateCorpus(options: CorpusOptions): Corpus {
   const buffers: string[] = new Array(options.pods).fill('');
   let lines = 0;
   let bytes = 0;
-  const base = Date.UTC(2026, 10, 24, 8, 0, 0);
   for (let n = 0; n < options.records; n++) {
     const p = n % options.pods;
     const ms = base + Math.floor(n / 10);
