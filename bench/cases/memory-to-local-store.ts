@@ -41,7 +41,8 @@ const files: FileContext[] = Array.from({ length: FILES }, (_, p) => {
 const budget = new InflightBudget(8 * 1024 * 1024);
 const acks = new OrderedAcks<number>((_position, bytes) => budget.release(bytes));
 const CHUNK = 350;
-const base = Date.parse('2026-11-24T08:00:00Z');
+// An hour ago: records older than the retention (7 days) would be deleted as fast as they are written.
+const base = Date.now() - 3_600_000;
 let bytes = 0;
 const result = await measure(name, total, 0, async () => {
   // Record n belongs to file n % FILES; each file is read a chunk at a time, files in turn.

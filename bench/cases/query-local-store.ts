@@ -11,7 +11,7 @@ import { metadataFromIdentity } from '../../src/event/metadata.js';
 import type { FileContext, LogRecord } from '../../src/event/record.js';
 import { LocalStoreBackend } from '../../src/query/local.js';
 import { buildQuery } from '../../src/query/query.js';
-import { LocalStore, type FlatRows, type SourceDescriptor } from '../../src/store/local-store.js';
+import { LocalStore, RowBuffer, type SourceDescriptor } from '../../src/store/local-store.js';
 import { storePath } from '../../src/store/paths.js';
 import { RowEncoder } from '../../src/store/rows.js';
 import { peakRssMb, report } from '../lib/measure.js';
@@ -38,7 +38,7 @@ const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
 const record: LogRecord = { id: '', timestamp: '', message: '', stream: 'stdout', level: 'info', offset: 0, flags: 0, file: files[0], meta: files[0].meta, json: undefined, extra: undefined, batch };
 for (let n = 0; n < total; n += 20_000) {
-  const rows: FlatRows = [];
+  const rows = new RowBuffer();
   const sources: SourceDescriptor[] = [];
   for (let i = n; i < Math.min(total, n + 20_000); i++) {
     const file = files[i % PODS];

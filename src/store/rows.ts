@@ -4,7 +4,7 @@
  */
 import { DocumentEncoder } from '../event/document.js';
 import type { FileContext, LogRecord, Metadata } from '../event/record.js';
-import { timestampMicros, type FlatRows, type SourceDescriptor } from './local-store.js';
+import { timestampMicros, type RowBuffer, type SourceDescriptor } from './local-store.js';
 
 const NO_METADATA: Metadata = { json: '', fields: { document: {} } };
 /** log.file.path is empty in a stored body and filled from the source when read */
@@ -26,7 +26,7 @@ export class RowEncoder {
   }
 
   /** Append the row for `record` to `out`; a source seen for the first time is appended to `newSources`. */
-  push(record: LogRecord, out: FlatRows, newSources: SourceDescriptor[]): void {
+  push(record: LogRecord, out: RowBuffer, newSources: SourceDescriptor[]): void {
     const shadow = this.shadow;
     shadow.timestamp = record.timestamp;
     shadow.message = record.message;
@@ -39,19 +39,7 @@ export class RowEncoder {
     const body = this.encoder.encode(shadow);
     shadow.json = undefined;
     shadow.extra = undefined;
-    const fields = record.meta.fields;
-    out.push(
-      record.id,
-      timestampMicros(record.timestamp),
-      this.sourceKey(record.file, record.meta, newSources),
-      fields.namespace ?? null,
-      fields.podName ?? null,
-      fields.containerName ?? null,
-      record.level ?? null,
-      record.stream ?? null,
-      record.message,
-      body,
-    );
+    out.push(timestampMicros(record.timestamp), this.sourceKey(record.file, record.meta, newSources), record.level, record.stream, record.id, record.message, body);
   }
 
   private sourceKey(file: FileContext, meta: Metadata, newSources: SourceDescriptor[]): number {

@@ -1,7 +1,7 @@
 /** The local store's tables, indexes and settings. */
 import type Database from 'better-sqlite3';
 
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
 
 /** rowid = microseconds since the epoch << SLOT_BITS | slot: 2048 rows per microsecond, good until 2100+. */
 export const SLOT_BITS = 11;
@@ -35,13 +35,13 @@ const TABLES = `
   -- Each index ends with the rowid implicitly, so "this namespace, newest first" is one index walk.
   CREATE INDEX IF NOT EXISTS logs_namespace ON logs (namespace);
   CREATE INDEX IF NOT EXISTS logs_pod ON logs (pod);
-  CREATE INDEX IF NOT EXISTS logs_container ON logs (container);
   -- Partial: only values that narrow a search (errors and warnings, stderr), so the bulk of the rows
   -- (info, stdout) costs no index entry. Queries repeat these WHERE terms literally to use them.
   CREATE INDEX IF NOT EXISTS logs_level ON logs (level) WHERE ${NOTABLE_LEVEL};
   CREATE INDEX IF NOT EXISTS logs_stream ON logs (stream) WHERE ${STDERR};
-  -- No index on source: label, node and file filters name pods through the sources table and use
-  -- logs_pod (an index costs ~2 µs per inserted row).
+  -- No index on source or container: container, label, node and file filters name pods through the
+  -- sources table and use logs_pod (an index costs ~2 µs per inserted row; the container one measured
+  -- 19.5-22.4 → ~18 µs). The container column stays, unindexed, to check a pod's rows.
   -- Contentless: the message is in logs.body already; contentless_delete lets retention delete by rowid.
   -- '_' is part of a word, as in Elasticsearch's standard analyzer (request_id is one token).
   -- Diacritics are kept, as Elasticsearch's standard analyzer keeps them.
@@ -60,7 +60,11 @@ export function createSchema(db: Database.Database, path: string, writer: boolea
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('journal_size_limit = 67108864');
+    // Checkpoint every 4096 pages (64 MiB of WAL) instead of 1000: fewer checkpoints (each an fsync of
+    // the database file, on the writer thread) and pages changed by several commits copied once (measured
+    // 19.8 → 18.5 µs per stored row); the WAL file is kept at that size.
+    db.pragma('wal_autocheckpoint = 4096');
+    db.pragma('journal_size_limit = 83886080');
     db.pragma('busy_timeout = 5000');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');

@@ -9,7 +9,7 @@ import { LocalStoreBackend } from '../query/local.js';
 import { buildQuery } from '../query/query.js';
 import { AckCounter, fileContext, makeBatch, makeRecord } from '../../test/helpers/records.js';
 import { LocalStoreSink } from './sink.js';
-import { LocalStore, StoreError, type FlatRows, type SourceDescriptor } from './local-store.js';
+import { LocalStore, RowBuffer, StoreError, type SourceDescriptor } from './local-store.js';
 import { RowEncoder } from './rows.js';
 import { storePath } from './paths.js';
 
@@ -171,7 +171,7 @@ describe('LocalStoreSink', () => {
     try {
       const store = new LocalStore(dir);
       const counter = new AckCounter();
-      const rows: FlatRows = [];
+      const rows = new RowBuffer();
       const sources: SourceDescriptor[] = [];
       const encoder = new RowEncoder();
       const gone = fileContext('/var/log/containers/gone_x_y.log', { namespace: 'x', podName: 'gone', containerName: 'y' }, 'g-');

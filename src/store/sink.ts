@@ -1,6 +1,10 @@
 /**
  * The local store as a sink: records are inserted in one transaction per batch and acknowledged only
- * after COMMIT. One transaction is in flight at a time, on the writer thread, while the next batch fills.
+ * after COMMIT. Up to two transactions are in flight, on the writer thread, while the next batch fills:
+ * the writer finds the next full batch queued when it commits one, instead of idling while the commit's
+ * reply, the acknowledgements and the next batch cross between the threads (~7% of its time with one in
+ * flight; measured 37.8k → 44.6k records/s in memory_to_local_store). A second one is sent only when full (or flushed): a timer-driven partial batch waits
+ * for an idle writer, so transactions stay big (full-text indexing pays per commit).
  * On a full disk or a damaged file nothing is acknowledged (checkpoints stay where they were), the error
  * is reported once per episode, `healthy()` turns false and the batch is retried with backoff; the agent
  * keeps running.
@@ -8,7 +12,7 @@
 import { ackRecord } from '../agent/acks.js';
 import type { LogRecord } from '../event/record.js';
 import { emptySinkStats, type Sink, type SinkStats } from '../sinks/sink.js';
-import type { FlatRows, LocalStore, SourceDescriptor } from './local-store.js';
+import { RowBuffer, type LocalStore, type SourceDescriptor } from './local-store.js';
 import type { RetentionOptions } from './retention.js';
 import { RowEncoder } from './rows.js';
 import { InProcessWriter, WorkerWriter, type StoreWriter } from './writer.js';
@@ -34,14 +38,17 @@ export interface LocalStoreSinkOptions extends RetentionOptions {
 }
 
 interface Batch {
-  rows: FlatRows;
+  rows: RowBuffer;
   records: LogRecord[];
   sources: SourceDescriptor[];
   bytes: number;
 }
 
+/** transactions in flight at most: one being written, the next one queued on the writer thread */
+const MAX_INFLIGHT = 2;
+
 function emptyBatch(): Batch {
-  return { rows: [], records: [], sources: [], bytes: 0 };
+  return { rows: new RowBuffer(), records: [], sources: [], bytes: 0 };
 }
 
 export class LocalStoreSink implements Sink {
@@ -49,8 +56,10 @@ export class LocalStoreSink implements Sink {
   private readonly writer: StoreWriter;
   private rows: RowEncoder;
   private pending = emptyBatch();
-  /** the records of the transaction in flight (its rows went to the writer: re-encoded if it fails) */
-  private inflight: LogRecord[] | undefined;
+  /** the records of the transactions in flight, oldest first (their rows went to the writer: re-encoded if they fail) */
+  private inflight: LogRecord[][] = [];
+  /** records of failed transactions, kept for the retry until no transaction is in flight */
+  private failedRecords: LogRecord[] = [];
   /** the pending batch goes as soon as the writer is free (full, waited long enough, or flushed) */
   private due = false;
   private readonly counters: SinkStats = emptySinkStats();
@@ -92,7 +101,7 @@ export class LocalStoreSink implements Sink {
       batch.bytes += record.message.length;
       batch.records.push(record);
     }
-    if (batch.records.length >= (this.options.batchRecords ?? 20_000) || batch.bytes >= (this.options.batchBytes ?? 3 * 1024 * 1024)) {
+    if (this.full(batch)) {
       this.due = true;
       this.send();
     } else if (this.flushTimer === undefined && !this.failing) {
@@ -104,8 +113,14 @@ export class LocalStoreSink implements Sink {
     }
   }
 
+  private full(batch: Batch): boolean {
+    return batch.records.length >= (this.options.batchRecords ?? 20_000) || batch.bytes >= (this.options.batchBytes ?? 3 * 1024 * 1024);
+  }
+
   private send(): void {
-    if (this.inflight !== undefined || !this.due || this.closed && this.flushWaiters.length === 0) return;
+    if (!this.due || this.closed && this.flushWaiters.length === 0) return;
+    if (this.inflight.length >= MAX_INFLIGHT) return;
+    if (this.inflight.length > 0 && (this.failing || !(this.full(this.pending) || this.flushWaiters.length > 0))) return;
     if (this.failing && this.flushTimer !== undefined) return; // a retry is scheduled
     if (this.pending.records.length === 0) return this.wakeFlushWaiters();
     if (this.flushTimer !== undefined) {
@@ -115,8 +130,8 @@ export class LocalStoreSink implements Sink {
     const batch = this.pending;
     this.pending = emptyBatch();
     const records = batch.records;
-    this.inflight = records;
-    this.due = false;
+    this.inflight.push(records);
+    this.due = this.full(this.pending) || this.flushWaiters.length > 0;
     this.writer.commit(batch.rows, batch.sources).then(
       (inserted) => this.committed(records, inserted),
       (error: Error) => this.failed(records, error),
@@ -124,25 +139,36 @@ export class LocalStoreSink implements Sink {
   }
 
   private committed(records: LogRecord[], inserted: number): void {
-    this.inflight = undefined;
-    if (this.failing) this.report('local store writable again');
-    this.failing = false;
-    this.retryDelayMs = 100;
+    this.inflight.shift(); // replies come in order
     this.counters.stored += inserted;
     this.counters.duplicates += records.length - inserted;
     for (const record of records) ackRecord(record);
-    const p = this.pending;
-    if (p.records.length >= (this.options.batchRecords ?? 20_000) || p.bytes >= (this.options.batchBytes ?? 3 * 1024 * 1024) || this.flushWaiters.length > 0) this.due = true;
+    // A transaction sent before an earlier one failed may still commit: its records are stored and
+    // acknowledged; the failed ones are retried once nothing is in flight.
+    if (this.failedRecords.length > 0) return this.retryWhenIdle();
+    if (this.failing) this.report('local store writable again');
+    this.failing = false;
+    this.retryDelayMs = 100;
+    if (this.full(this.pending) || this.flushWaiters.length > 0) this.due = true;
     this.send();
     this.wakeFlushWaiters();
   }
 
   private failed(failedRecords: LogRecord[], error: Error): void {
-    this.inflight = undefined;
-    const records = failedRecords.concat(this.pending.records);
-    if (!this.failing) this.report(`${error.message}; ${records.length} records kept for a retry, nothing acknowledged`, { code: (error as { code?: string }).code });
+    this.inflight.shift();
+    const kept = this.failedRecords.length + failedRecords.length + this.pending.records.length;
+    if (!this.failing) this.report(`${error.message}; ${kept} records kept for a retry, nothing acknowledged`, { code: (error as { code?: string }).code });
     this.failing = true;
     this.counters.retries++;
+    this.failedRecords = this.failedRecords.length === 0 ? failedRecords : this.failedRecords.concat(failedRecords);
+    this.retryWhenIdle();
+  }
+
+  /** After a failure: once no transaction is in flight, the failed records and the pending ones are encoded again and retried. */
+  private retryWhenIdle(): void {
+    if (this.inflight.length > 0) return;
+    const records = this.failedRecords.concat(this.pending.records);
+    this.failedRecords = [];
     // Encoded again with new source keys, each described again: the writer forgot the keys of a
     // rolled-back transaction, and a restarted writer thread knows none.
     this.rows = new RowEncoder({ jsonKey: this.options.jsonKey });
@@ -163,7 +189,7 @@ export class LocalStoreSink implements Sink {
   }
 
   private wakeFlushWaiters(): void {
-    if (this.inflight !== undefined || (this.pending.records.length > 0 && !this.closed)) return;
+    if (this.inflight.length > 0 || (this.pending.records.length > 0 && !this.closed)) return;
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const wake of waiters) wake();
@@ -184,7 +210,7 @@ export class LocalStoreSink implements Sink {
 
   /** Resolves when every record written so far is committed (not while the store is failing). */
   flush(): Promise<void> {
-    if (this.inflight === undefined && this.pending.records.length === 0) return Promise.resolve();
+    if (this.inflight.length === 0 && this.pending.records.length === 0) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.flushWaiters.push(resolve));
     if (!this.failing) {
       this.due = true;

@@ -27,7 +27,8 @@ function handle(request: Request): number | undefined {
       return undefined;
     case 'commit': {
       if (store === undefined || retention === undefined) throw new Error('the local store is not open');
-      const inserted = store.insert(request.rows ?? [], request.sources ?? []);
+      if (request.rows === undefined) throw new Error('a commit without rows');
+      const inserted = store.insert(request.rows, request.sources ?? []);
       retention.afterCommit(inserted, log);
       return inserted;
     }
@@ -42,9 +43,13 @@ function handle(request: Request): number | undefined {
 }
 
 port.on('message', (request: Request) => {
+  // A commit's buffers go back with the reply, for the sink's next batches (see RowBuffer.recycle).
+  const rows = request.rows;
+  const transfer = rows === undefined ? [] : [rows.numbers.buffer as ArrayBuffer, rows.text.buffer as ArrayBuffer];
+  const buffers = rows === undefined ? undefined : { numbers: rows.numbers, text: rows.text };
   try {
-    port.postMessage({ op: 'done', id: request.id, result: handle(request) });
+    port.postMessage({ op: 'done', id: request.id, result: handle(request), buffers }, transfer);
   } catch (error) {
-    port.postMessage({ op: 'failed', id: request.id, message: (error as Error).message, code: (error as { code?: string }).code });
+    port.postMessage({ op: 'failed', id: request.id, message: (error as Error).message, code: (error as { code?: string }).code, buffers }, transfer);
   }
 });

@@ -6,7 +6,7 @@
  * never stalls the agent's event loop (timers, /metrics, file watching).
  */
 import { Worker } from 'node:worker_threads';
-import { LocalStore, StoreError, type FlatRows, type SourceDescriptor } from './local-store.js';
+import { LocalStore, RowBuffer, StoreError, type SourceDescriptor } from './local-store.js';
 import { storePath } from './paths.js';
 import { Retention, type RetentionOptions } from './retention.js';
 
@@ -14,7 +14,7 @@ export interface StoreWriter {
   readonly path: string;
   open(): Promise<void>;
   /** one transaction; resolves with the number of new records, rejects with a StoreError */
-  commit(rows: FlatRows, sources: readonly SourceDescriptor[]): Promise<number>;
+  commit(rows: RowBuffer, sources: readonly SourceDescriptor[]): Promise<number>;
   /** a retention and maintenance pass, between transactions */
   maintain(): Promise<void>;
   close(): Promise<void>;
@@ -43,9 +43,14 @@ export class InProcessWriter implements StoreWriter {
     this.retention = new Retention(this.store, this.options);
   }
 
-  async commit(rows: FlatRows, sources: readonly SourceDescriptor[]): Promise<number> {
+  async commit(rows: RowBuffer, sources: readonly SourceDescriptor[]): Promise<number> {
     if (this.store === undefined || this.retention === undefined) throw new StoreError(`local store ${this.path} is not open`, 'CLOSED', this.path);
-    const inserted = this.store.insert(rows, sources);
+    let inserted: number;
+    try {
+      inserted = this.store.insert(rows, sources);
+    } finally {
+      RowBuffer.recycle(rows.numbers, rows.text);
+    }
     // Between write transactions: keep the store within its limits by about as much as was just written.
     this.retention.afterCommit(inserted, this.options.onLog);
     return inserted;
@@ -61,9 +66,10 @@ export class InProcessWriter implements StoreWriter {
   }
 }
 
+type Buffers = { numbers: Float64Array; text: Uint8Array };
 type Reply =
-  | { op: 'done'; id: number; result?: number }
-  | { op: 'failed'; id: number; message: string; code?: string }
+  | { op: 'done'; id: number; result?: number; buffers?: Buffers }
+  | { op: 'failed'; id: number; message: string; code?: string; buffers?: Buffers }
   | { op: 'log'; message: string };
 
 /** The writer on a worker thread (worker.ts), one request at a time in order. */
@@ -100,6 +106,7 @@ export class WorkerWriter implements StoreWriter {
 
   private onReply(reply: Reply): void {
     if (reply.op === 'log') return this.options.onLog(reply.message);
+    if (reply.buffers !== undefined) RowBuffer.recycle(reply.buffers.numbers, reply.buffers.text);
     const waiter = this.pending.get(reply.id);
     if (waiter === undefined) return;
     this.pending.delete(reply.id);
@@ -115,19 +122,21 @@ export class WorkerWriter implements StoreWriter {
     for (const waiter of waiters) waiter.reject(new StoreError(this.closing ? message : `${message}; it is restarted for the next batch`, WRITER_RESTARTED, this.path));
   }
 
-  private request(message: Record<string, unknown>): Promise<number> {
+  private request(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<number> {
     const worker = this.worker;
     if (worker === undefined) return Promise.reject(new StoreError(`the store's writer thread is not running (${this.path})`, WRITER_RESTARTED, this.path));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id });
+      worker.postMessage({ ...message, id }, transfer);
     });
   }
 
-  async commit(rows: FlatRows, sources: readonly SourceDescriptor[]): Promise<number> {
+  async commit(rows: RowBuffer, sources: readonly SourceDescriptor[]): Promise<number> {
     if (this.worker === undefined && !this.closing) await this.open();
-    return this.request({ op: 'commit', rows, sources });
+    // The row buffers move to the writer thread (no copy); the sink keeps the records, not the rows.
+    const { count, numbers, text, words } = rows;
+    return this.request({ op: 'commit', rows: { count, numbers, text, words }, sources }, rows.transferList());
   }
 
   async maintain(): Promise<void> {
