@@ -18,6 +18,10 @@ const CASES = {
   memory_to_null_bulk_nogzip: ['memory_to_null_bulk.js', 'off', process.env.LOGFERRY_BENCH_MEMORY_RECORDS ?? '500000'],
   memory_to_elasticsearch: ['memory_to_elasticsearch.js', 'on', process.env.LOGFERRY_BENCH_ES_RECORDS ?? '300000'],
   memory_to_elasticsearch_nogzip: ['memory_to_elasticsearch.js', 'off', process.env.LOGFERRY_BENCH_ES_RECORDS ?? '300000'],
+  // The local store alone: records made in memory, transactions on the writer thread as in the agent.
+  memory_to_local_store: ['memory-to-local-store.js', 'worker', process.env.LOGFERRY_BENCH_MEMORY_RECORDS ?? '500000'],
+  // The file parser alone over in-memory CRI lines shaped like the file corpus.
+  parse_cri: ['parse-cri.js', RECORDS],
   enrich_kubernetes: ['enrich-kubernetes.js', '1000000'],
   query_local_store: ['query-local-store.js', process.env.LOGFERRY_BENCH_STORE_RECORDS ?? '5000000'],
 };
