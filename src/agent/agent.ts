@@ -12,7 +12,6 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import { createSink, type SinkHooks } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
-import { JournaldSource } from '../sources/journald/source.js';
 import type { Transform } from '../transforms/transform.js';
 import { InflightBudget } from './budget.js';
 import { buildInputs } from './inputs.js';
@@ -71,7 +70,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   const journaldConfig = config.inputs.journald;
   const journald =
     journaldConfig.enabled && config.profile === 'node' && !options.inputGlobs?.length
-      ? new JournaldSource({
+      ? // Loaded only on the node profile: a sidecar never reads the journal.
+        new (await import('../sources/journald/source.js')).JournaldSource({
           nodeName: config.nodeName,
           units: journaldConfig.units,
           journalctl: journaldConfig.journalctl,
