@@ -1,6 +1,6 @@
 /** Hosts: round-robin, a dead host set aside and probed back, TLS with a CA file, credentials on the wire. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,22 @@ function transport(t: TestContext, section: ElasticsearchFileInput, env: NodeJS.
   t.after(() => tr.close(true));
   return tr;
 }
+
+/** Listens on a loopback port, prints it, fills its accept queue itself and never accepts. */
+const BLACK_HOLE = `
+import socket, sys, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for _ in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(0.2)
+print(port, flush=True)
+time.sleep(600)
+`;
 
 describe('Elasticsearch hosts', () => {
   it('round-robin over live hosts', async (t) => {
@@ -59,6 +75,32 @@ describe('Elasticsearch hosts', () => {
     const hosts = new Set<string>();
     for (let i = 0; i < 4; i++) hosts.add((await tr.request('GET', '/')).host);
     assert.equal(hosts.size, 2);
+  });
+
+  it('a black-holed host (connect never completes) is set aside after the connect timeout, as unreachable', async (t) => {
+    // A loopback listener that never accepts, its queue filled: further SYNs are dropped, so a connect
+    // hangs as it does towards a firewalled host. Node's own servers always accept, hence Python.
+    const hole = spawn('python3', ['-c', BLACK_HOLE], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => hole.kill());
+    const port = await new Promise<number>((resolve, reject) => {
+      hole.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      hole.once('error', reject);
+    });
+    const live = await startBulkEndpoint();
+    t.after(() => live.close());
+    const down: string[] = [];
+    const tr = new Transport(resolveElasticsearchConfig({ hosts: [`http://127.0.0.1:${port}`, live.url], connectTimeoutMs: 300, deadHostRetryMs: 60_000 }, {})!, {
+      onDown: (host) => down.push(host),
+    });
+    t.after(() => tr.close(true));
+    const started = Date.now();
+    const first = await tr.request('GET', '/');
+    const took = Date.now() - started;
+    assert.equal(first.kind, 'error');
+    assert.match(first.kind === 'error' ? first.error : '', /ECONNECT_TIMEOUT: connect to 127\.0\.0\.1:\d+ timed out after 300 ms/);
+    assert.ok(took >= 280 && took < 3000, `gave up after ${took} ms`);
+    assert.deepEqual(down, [`http://127.0.0.1:${port}`], 'one connect timeout sets the host aside');
+    for (let i = 0; i < 3; i++) assert.equal((await tr.request('GET', '/')).host, live.url, 'only the live host while the other is down');
   });
 
   it('credentials: API key and basic auth headers; user info in a URL for that host only', async (t) => {
