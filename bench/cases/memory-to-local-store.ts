@@ -14,6 +14,7 @@ import { metadataFromIdentity } from '../../src/event/metadata.js';
 import type { FileContext, LogRecord } from '../../src/event/record.js';
 import { storePath } from '../../src/store/paths.js';
 import { LocalStoreSink } from '../../src/store/sink.js';
+import { corpusMessage, LEVELS } from '../lib/corpus.js';
 import { measure, report } from '../lib/measure.js';
 
 const [mode, recordsArg, name] = process.argv.slice(2);
@@ -21,17 +22,6 @@ const total = Number(recordsArg ?? 500_000);
 const dir = mkdtempSync(join(process.env.LOGFERRY_BENCH_CORPUS ?? join(process.cwd(), '.bench-corpus'), 'mem-store-'));
 const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 7, maxBytes: 2 * 1024 ** 3, worker: mode !== 'inline' });
 await sink.start();
-
-const WORDS = ['GET', 'POST', '/api/v1/orders', '/healthz', 'user', 'cache', 'miss', 'hit', 'latency', 'ms', 'upstream', 'connection', 'reset', 'retrying', 'order', 'created', 'payment', 'accepted', 'worker', 'started'];
-const LEVELS = ['info', 'info', 'info', 'debug', 'warn', 'error'];
-function message(n: number): string {
-  if (n % 3 === 0) {
-    return JSON.stringify({ level: LEVELS[n % 6], msg: `${WORDS[n % 20]} ${WORDS[(n + 5) % 20]} completed`, request_id: ((n * 2654435761) >>> 0).toString(16), duration_ms: n % 997 });
-  }
-  let out = `${new Date(1_764_000_000_000 + n).toISOString()} INFO [worker-${n % 16}]`;
-  for (let i = 0; i < 8 + (n % 9); i++) out += ' ' + WORDS[(n * 7 + i * 3) % 20];
-  return out + ` request_id=${(n * 2654435761) >>> 0}`;
-}
 
 const FILES = 50;
 const files: FileContext[] = Array.from({ length: FILES }, (_, p) => {
@@ -55,7 +45,7 @@ const result = await measure(name, total, 0, async () => {
       for (let j = start; j < Math.min(start + CHUNK, perFile); j++) {
         const n = j * FILES + f;
         if (n >= total) break;
-        const text = message(n);
+        const text = corpusMessage(n);
         chunkBytes += text.length + 40;
         const ms = base + Math.floor(n / 10);
         records.push({ id: file.idPrefix + n * 200, timestamp: new Date(ms).toISOString().slice(0, 20) + String((ms % 1000) * 1_000_000 + (n % 1_000_000)).padStart(9, '0') + 'Z', message: text, stream: n % 5 ? 'stdout' : 'stderr', level: n % 3 === 0 ? LEVELS[n % 6] : undefined, offset: n * 200, flags: 0, file, meta: file.meta, json: undefined, extra: undefined, batch: undefined as never });

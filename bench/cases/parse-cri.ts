@@ -10,29 +10,12 @@
 import { metadataFromIdentity } from '../../src/event/metadata.js';
 import type { FileContext, LogRecord } from '../../src/event/record.js';
 import { createFileParser } from '../../src/parsers/file-parser.js';
+import { corpusMessage } from '../lib/corpus.js';
 import { peakRssMb, report } from '../lib/measure.js';
 
 const records = Number(process.argv[2] ?? 1_000_000);
 const name = process.argv[3] ?? 'parse_cri';
 const CHUNK = 256 * 1024;
-
-const WORDS = ['GET', 'POST', '/api/v1/orders', '/healthz', 'user', 'cache', 'miss', 'hit', 'latency', 'ms', 'upstream', 'connection', 'reset', 'retrying', 'order', 'created', 'payment', 'accepted', 'worker', 'started'];
-const LEVELS = ['info', 'info', 'info', 'debug', 'warn', 'error'];
-
-function message(n: number): string {
-  if (n % 3 === 0) {
-    return JSON.stringify({
-      level: LEVELS[n % LEVELS.length],
-      ts: 1_764_000_000 + n / 1000,
-      msg: `${WORDS[n % WORDS.length]} ${WORDS[(n + 5) % WORDS.length]} completed`,
-      request_id: ((n * 2654435761) >>> 0).toString(16),
-      duration_ms: n % 997,
-    });
-  }
-  let out = `${new Date(1_764_000_000_000 + n).toISOString()} INFO [worker-${n % 16}]`;
-  for (let i = 0; i < 8 + (n % 9); i++) out += ' ' + WORDS[(n * 7 + i * 3) % WORDS.length];
-  return out + ` request_id=${(n * 2654435761) >>> 0}`;
-}
 
 /** Chunks that end on a line boundary, as the tailer hands complete lines to the parser. */
 function corpus(): { chunks: Buffer[]; lines: number; bytes: number } {
@@ -47,7 +30,7 @@ function corpus(): { chunks: Buffer[]; lines: number; bytes: number } {
     const fraction = String((ms % 1000) * 1_000_000 + (n % 1_000_000)).padStart(9, '0').replace(/0+$/, '');
     const ts = new Date(ms).toISOString().slice(0, 19) + (fraction ? '.' + fraction : '') + 'Z';
     const stream = n % 5 === 0 ? 'stderr' : 'stdout';
-    const msg = message(n);
+    const msg = corpusMessage(n);
     if ((n * 7919) % 100 < 10) {
       const cut = msg.length >> 1;
       text += `${ts} ${stream} P ${msg.slice(0, cut)}\n${ts} ${stream} F ${msg.slice(cut)}\n`;

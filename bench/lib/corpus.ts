@@ -23,15 +23,18 @@ export interface Corpus {
 }
 
 const WORDS = ['GET', 'POST', '/api/v1/orders', '/healthz', 'user', 'cache', 'miss', 'hit', 'latency', 'ms', 'upstream', 'connection', 'reset', 'retrying', 'order', 'created', 'payment', 'accepted', 'worker', 'started'];
-const LEVELS = ['info', 'info', 'info', 'debug', 'warn', 'error'];
+/** the level of JSON message n is LEVELS[n % 6] */
+export const LEVELS = ['info', 'info', 'info', 'debug', 'warn', 'error'];
 
-function plainMessage(n: number): string {
+/** Record n's message when it is a plain line (two records in three). */
+export function plainMessage(n: number): string {
   let out = `${new Date(1_764_000_000_000 + n).toISOString()} INFO [worker-${n % 16}]`;
   for (let i = 0; i < 8 + (n % 9); i++) out += ' ' + WORDS[(n * 7 + i * 3) % WORDS.length];
   return out + ` request_id=${(n * 2654435761) >>> 0}`;
 }
 
-function jsonMessage(n: number): string {
+/** Record n's message when it is a JSON object (every third record). */
+export function jsonMessage(n: number): string {
   return JSON.stringify({
     level: LEVELS[n % LEVELS.length],
     ts: 1_764_000_000 + n / 1000,
@@ -40,6 +43,11 @@ function jsonMessage(n: number): string {
     duration_ms: n % 997,
     path: WORDS[(n + 2) % 4 === 0 ? 2 : 3],
   });
+}
+
+/** Record n's message: a third JSON objects, the rest plain lines. */
+export function corpusMessage(n: number): string {
+  return n % 3 === 0 ? jsonMessage(n) : plainMessage(n);
 }
 
 export function generateCorpus(options: CorpusOptions): Corpus {
@@ -75,7 +83,7 @@ export function generateCorpus(options: CorpusOptions): Corpus {
     const ms = base + Math.floor(n / 10);
     const ts = new Date(ms).toISOString().slice(0, 19) + '.' + String((ms % 1000) * 1_000_000 + (n % 1_000_000)).padStart(9, '0') + 'Z';
     const stream = n % 5 === 0 ? 'stderr' : 'stdout';
-    const message = n % 3 === 0 ? jsonMessage(n) : plainMessage(n);
+    const message = corpusMessage(n);
     let text: string;
     if ((n * 7919) % 100 < partialFraction * 100) {
       const cut = Math.floor(message.length / 2);
