@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { UsageError } from '../cli/errors.js';
 import { ENV_VARS } from './env-vars.js';
 import {
@@ -25,21 +25,21 @@ export const configSchema = z.strictObject({
   profile: z.enum(['node', 'sidecar']).default('node'),
   inputs: z
     .strictObject({
-      containers: containerInputSchema.prefault({}),
-      components: componentInputSchema.prefault({}),
+      containers: containerInputSchema.default({}),
+      components: componentInputSchema.default({}),
       files: z.array(fileInputSchema).default([]),
-      journald: journaldInputSchema.prefault({}),
+      journald: journaldInputSchema.default({}),
     })
-    .prefault({}),
+    .default({}),
   kubernetes: configSectionSchemas.kubernetes.optional(),
   output: z
     .strictObject({
       elasticsearch: configSectionSchemas.elasticsearch.optional(),
-      local: localStoreSchema.prefault({}),
+      local: localStoreSchema.default({}),
     })
-    .prefault({}),
-  pipeline: pipelineSchema.prefault({}),
-  server: serverSchema.prefault({}),
+    .default({}),
+  pipeline: pipelineSchema.default({}),
+  server: serverSchema.default({}),
 });
 
 export type FileConfig = z.infer<typeof configSchema>;

@@ -2,7 +2,7 @@
  * The configuration file's shape (YAML). Every object is strict: an unknown key is an error that names it.
  * Units are in the key names (`...Ms`, `...Bytes`). Component schemas owned by their folders are embedded.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 const multilineSchema = z.union([
   z.enum(['java', 'python', 'go', 'nodejs']),

@@ -2,7 +2,7 @@
  * The `kubernetes:` section of the configuration: where the API server is, what metadata to add and how
  * patient to be with it. Units are in the key names.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 export const kubernetesBackoffSchema = z.strictObject({
   /** first reconnect delay after a failure; each further failure doubles it (jittered, never below half) */
@@ -39,7 +39,7 @@ export const kubernetesConfigSchema = z
     requestTimeoutMs: z.number().int().positive().default(30_000),
     /** how long start() waits for the first list before the agent starts shipping without metadata */
     startTimeoutMs: z.number().int().min(0).default(5000),
-    backoff: kubernetesBackoffSchema.prefault({}),
+    backoff: kubernetesBackoffSchema.default({}),
   })
   .refine((c) => c.backoff.minMs <= c.backoff.maxMs, { message: 'backoff.minMs must not exceed backoff.maxMs', path: ['backoff', 'minMs'] });
 

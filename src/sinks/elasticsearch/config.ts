@@ -11,7 +11,7 @@
  *  - everything else (index, bulk sizes, timeouts...) exists only in the file.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { UsageError } from '../../cli/errors.js';
 import { ENV_VARS } from '../../config/env-vars.js';
 import { hostProblem, parseHostUrl, readElasticsearchEnv } from './env.js';
