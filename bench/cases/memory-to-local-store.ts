@@ -13,6 +13,7 @@ import { InflightBudget } from '../../src/agent/budget.js';
 import { metadataFromIdentity } from '../../src/event/metadata.js';
 import type { FileContext, LogRecord } from '../../src/event/record.js';
 import { storePath } from '../../src/store/paths.js';
+import { STORE_SHARDS } from '../../src/store/shards.js';
 import { LocalStoreSink } from '../../src/store/sink.js';
 import { corpusMessage, LEVELS } from '../lib/corpus.js';
 import { measure, report } from '../lib/measure.js';
@@ -65,7 +66,7 @@ const result = await measure(name, total, 0, async () => {
 });
 const stats = sink.stats();
 await sink.shutdown();
-const dbBytes = statSync(storePath(dir)).size;
+const dbBytes = Array.from({ length: STORE_SHARDS }, (_, shard) => statSync(storePath(dir, shard)).size).reduce((a, b) => a + b, 0);
 rmSync(dir, { recursive: true, force: true });
 if (stats.stored !== total) {
   process.stderr.write(`stored ${stats.stored} of ${total}\n`);

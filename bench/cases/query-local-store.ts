@@ -14,6 +14,7 @@ import { buildQuery } from '../../src/query/query.js';
 import { LocalStore, RowBuffer, type SourceDescriptor } from '../../src/store/local-store.js';
 import { storePath } from '../../src/store/paths.js';
 import { RowEncoder } from '../../src/store/rows.js';
+import { shardOf, STORE_SHARDS } from '../../src/store/shards.js';
 import { peakRssMb, report } from '../lib/measure.js';
 
 const [recordsArg, name] = process.argv.slice(2);
@@ -32,14 +33,14 @@ for (let p = 0; p < PODS; p++) {
 const acks = new OrderedAcks<number>(() => undefined);
 const batch = acks.newBatch(0, 0);
 const now = Date.now();
-const store = new LocalStore(dir);
-const encoder = new RowEncoder();
+// The shards as the sink fills them, here one after the other on this thread (the write rate reported
+// is one thread's; the agent writes the shards in parallel).
+const shards = Array.from({ length: STORE_SHARDS }, (_, shard) => ({ store: new LocalStore(dir, { shard }), encoder: new RowEncoder() }));
 const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
 const record: LogRecord = { id: '', timestamp: '', message: '', stream: 'stdout', level: 'info', offset: 0, flags: 0, file: files[0], meta: files[0].meta, json: undefined, extra: undefined, batch };
 for (let n = 0; n < total; n += 20_000) {
-  const rows = new RowBuffer();
-  const sources: SourceDescriptor[] = [];
+  const parts = shards.map(() => ({ rows: new RowBuffer(), sources: [] as SourceDescriptor[] }));
   for (let i = n; i < Math.min(total, n + 20_000); i++) {
     const file = files[i % PODS];
     record.file = file;
@@ -50,14 +51,18 @@ for (let n = 0; n < total; n += 20_000) {
     record.message = `${WORDS[i % 16]} ${WORDS[(i * 7) % 16]} ${WORDS[(i * 13) % 16]} request_id=${(i * 2654435761) >>> 0} took ${i % 900}ms`;
     record.level = i % 17 === 0 ? 'error' : 'info';
     record.stream = i % 7 === 0 ? 'stderr' : 'stdout';
-    encoder.push(record, rows, sources);
+    const shard = shardOf(record.id);
+    shards[shard].encoder.push(record, parts[shard].rows, parts[shard].sources);
   }
-  store.insert(rows, sources);
+  for (const [shard, { rows, sources }] of parts.entries()) {
+    shards[shard].store.insert(rows, sources);
+    RowBuffer.recycle(rows.numbers, rows.text);
+  }
 }
 const loadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage(cpuBefore);
-store.close();
-const dbBytes = statSync(storePath(dir)).size;
+for (const { store } of shards) store.close();
+const dbBytes = shards.reduce((sum, _, shard) => sum + statSync(storePath(dir, shard)).size, 0);
 
 const backend = new LocalStoreBackend(dir);
 const cases: Array<[string, string | undefined, Record<string, string | boolean>]> = [

@@ -4,10 +4,12 @@
  * the rowid), or down the full-text index's matches (FTS5 rowids are the same keys).
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { UsageError } from '../cli/errors.js';
 import { dedot } from '../event/metadata.js';
-import { LocalStore, SLOT_BITS, storePath } from '../store/local-store.js';
+import { LocalStore, SLOT_BITS, STORE_SHARDS, storePath } from '../store/local-store.js';
+import { unshardedStorePath } from '../store/paths.js';
 import { rebuildDocument } from '../store/rows.js';
 import { COMMON_LEVELS, NOTABLE_LEVEL, STDERR } from '../store/schema.js';
 import type { FieldTerm, FoundRecord, LabelRequirement, LogQuery, QueryBackend, TextTerm } from './query.js';
@@ -35,6 +37,8 @@ function jsonPath(field: string): string {
 }
 
 interface Row {
+  /** which store shard the row is in (set after the query) */
+  shard: number;
   rowid: bigint;
   id: string;
   source: bigint;
@@ -119,18 +123,32 @@ export class LocalStoreBackend implements QueryBackend {
   readonly description: string;
   /** the sink commits at least every 200 ms; files are read as they grow */
   readonly followLagMs = 5000;
-  private readonly store: LocalStore;
-  private readonly sources = new Map<number, Source>();
-  private readonly sourceLookup: Database.Statement;
+  /** the store's shards that exist (a shard's file appears with its first record) */
+  private readonly stores: LocalStore[] = [];
+  /** per shard: source id → path and metadata */
+  private readonly sources: Array<Map<number, Source>> = [];
+  private readonly sourceLookups: Database.Statement[] = [];
 
   constructor(dataDir: string) {
     const path = storePath(dataDir);
-    if (!existsSync(path)) {
-      throw new UsageError(`no local store at ${path}: run \`logferry run\` (or \`npm start\`) first, or pass --data-dir`);
+    const shards = Array.from({ length: STORE_SHARDS }, (_, shard) => shard).filter((shard) => existsSync(storePath(dataDir, shard)));
+    if (shards.length === 0 && !existsSync(unshardedStorePath(dataDir))) {
+      throw new UsageError(`no local store in ${dirname(path)}: run \`logferry run\` (or \`npm start\`) first, or pass --data-dir`);
     }
-    this.store = new LocalStore(dataDir, { readonly: true });
-    this.description = `local store ${path}`;
-    this.sourceLookup = this.store.db.prepare('SELECT path, meta FROM sources WHERE id = ?');
+    try {
+      // An unsharded store (an older version) fails here with what to do.
+      if (shards.length === 0) new LocalStore(dataDir, { readonly: true });
+      for (const shard of shards) {
+        const store = new LocalStore(dataDir, { readonly: true, shard });
+        this.stores.push(store);
+        this.sources.push(new Map());
+        this.sourceLookups.push(store.db.prepare('SELECT path, meta FROM sources WHERE id = ?'));
+      }
+    } catch (error) {
+      for (const store of this.stores) store.close();
+      throw error;
+    }
+    this.description = `local store ${dirname(path)}`;
   }
 
   /**
@@ -139,7 +157,7 @@ export class LocalStoreBackend implements QueryBackend {
    * on labels, node or file are resolved to sources, and to their pods: a few pods are walked one by one
    * on logs_pod and merged (no sort of every matching row), many pods are checked row by row.
    */
-  compile(query: LogQuery): CompiledQuery {
+  compile(query: LogQuery, store: LocalStore = this.stores[0]): CompiledQuery {
     const plan = new Plan();
     const newest = query.order === 'newest';
     const text = [...query.text];
@@ -180,7 +198,7 @@ export class LocalStoreBackend implements QueryBackend {
       plan.add(`l.source IN (SELECT id FROM sources WHERE ${where})`, ...params);
       const exactPod = query.pod !== undefined && !/[*?]/.test(query.pod);
       if (positive.length === 0 && !exactPod) {
-        const found = this.store.db.prepare(`SELECT DISTINCT pod FROM sources WHERE ${where}`).pluck().all(...params) as Array<string | null>;
+        const found = store.db.prepare(`SELECT DISTINCT pod FROM sources WHERE ${where}`).pluck().all(...params) as Array<string | null>;
         if (found.length <= MAX_POD_WALKS && !found.includes(null)) pods = found as string[];
       }
     }
@@ -200,47 +218,64 @@ export class LocalStoreBackend implements QueryBackend {
     return { statements: pods.map((pod) => statement([{ sql: 'l.pod = ?', params: [pod] }])) };
   }
 
+  /**
+   * Each shard answers the query, newest (or oldest) first up to the limit; the answers are merged by
+   * rowid (unique across shards) and cut to the limit.
+   */
   async search(query: LogQuery): Promise<FoundRecord[]> {
     let rows: Row[] = [];
-    try {
-      const { statements } = this.compile(query);
-      for (const { sql, params } of statements) rows.push(...(this.store.db.prepare(sql).safeIntegers(true).all(...params) as Row[]));
-      if (statements.length > 1) {
-        const newest = query.order === 'newest';
-        rows.sort((a, b) => (a.rowid === b.rowid ? 0 : (a.rowid < b.rowid) === newest ? 1 : -1));
-        rows = rows.slice(0, query.limit);
+    let merge = this.stores.length > 1;
+    for (const [shard, store] of this.stores.entries()) {
+      try {
+        const { statements } = this.compile(query, store);
+        if (statements.length > 1) merge = true;
+        for (const { sql, params } of statements) {
+          for (const row of store.db.prepare(sql).safeIntegers(true).all(...params) as Row[]) {
+            row.shard = shard;
+            rows.push(row);
+          }
+        }
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5|MATCH/i.test((error as Error).message)) {
+          throw new UsageError(`query: the full-text part could not be read (${(error as Error).message})`);
+        }
+        throw store.wrap(error, 'query failed');
       }
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5|MATCH/i.test((error as Error).message)) {
-        throw new UsageError(`query: the full-text part could not be read (${(error as Error).message})`);
-      }
-      throw this.store.wrap(error, 'query failed');
+    }
+    if (merge) {
+      const newest = query.order === 'newest';
+      rows.sort((a, b) => (a.rowid === b.rowid ? 0 : (a.rowid < b.rowid) === newest ? 1 : -1));
+      rows = rows.slice(0, query.limit);
     }
     return rows.map((row) => {
-      const source = this.source(Number(row.source));
+      const source = this.source(row.shard, Number(row.source));
       const tsMicros = Number(row.rowid >> BigInt(SLOT_BITS));
       return { id: row.id, tsMicros, doc: rebuildDocument(row.body, source.path, source.meta), cursor: { tsMicros, tiebreak: String(row.rowid) } };
     });
   }
 
-  private source(id: number): Source {
-    let source = this.sources.get(id);
+  private source(shard: number, id: number): Source {
+    const sources = this.sources[shard];
+    let source = sources.get(id);
     if (source === undefined) {
-      source = (this.sourceLookup.get(id) as Source | undefined) ?? { path: '', meta: '' };
-      this.sources.set(id, source);
+      source = (this.sourceLookups[shard].get(id) as Source | undefined) ?? { path: '', meta: '' };
+      sources.set(id, source);
     }
     return source;
   }
 
-  /** SQLite's plan for a query, one step per line (tests check that queries walk an index). */
+  /** SQLite's plan for a query in each shard, one step per line (tests check that queries walk an index). */
   explain(query: LogQuery): string {
-    const { statements } = this.compile(query);
-    return statements
-      .map(({ sql, params }) => (this.store.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((step) => step.detail).join('\n'))
-      .join('\n--\n');
+    return this.stores
+      .map((store) =>
+        this.compile(query, store)
+          .statements.map(({ sql, params }) => (store.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((step) => step.detail).join('\n'))
+          .join('\n--\n'),
+      )
+      .join('\n==\n');
   }
 
   async close(): Promise<void> {
-    this.store.close();
+    for (const store of this.stores) store.close();
   }
 }

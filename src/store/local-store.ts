@@ -1,6 +1,6 @@
 /**
- * The embedded local store: SQLite (better-sqlite3) under `<dataDir>/store/logs.sqlite`, the default output
- * when no Elasticsearch is configured.
+ * The embedded local store: SQLite (better-sqlite3) under `<dataDir>/store/logs-<shard>.sqlite`, the default
+ * output when no Elasticsearch is configured. This class is one shard (see shards.ts).
  *
  * Layout (see schema.ts): one `logs` row per record whose INTEGER PRIMARY KEY is time-ordered
  * (`microseconds << 11 | slot`), so "newest first" is a walk down the primary key, time ranges are rowid
@@ -14,14 +14,16 @@
  * FULL costs one WAL fsync per transaction, and transactions hold thousands of records.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { MetadataFields } from '../event/record.js';
-import { storeDir, storePath } from './paths.js';
+import { storeDir, storePath, unshardedStorePath } from './paths.js';
 import { createSchema, SLOT_BITS } from './schema.js';
+import { slotRange, STORE_SHARDS } from './shards.js';
 
-const MAX_SLOT = (1 << SLOT_BITS) - 1;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
 
 export { storePath } from './paths.js';
+export { STORE_SHARDS } from './shards.js';
 export { SLOT_BITS, STORE_SCHEMA_VERSION } from './schema.js';
 
 /**
@@ -242,10 +244,19 @@ export class LocalStore {
    * Bounded: forgotten entries only cost a probe.
    */
   private readonly nextSlot = new Map<number, number>();
+  /** this shard's slots: rowids of its rows have their low bits in [firstSlot, lastSlot] */
+  private readonly firstSlot: number;
+  private readonly lastSlot: number;
 
-  constructor(dataDir: string, options: { readonly?: boolean } = {}) {
-    this.path = storePath(dataDir);
+  constructor(dataDir: string, options: { readonly?: boolean; shard?: number } = {}) {
+    const shard = options.shard ?? 0;
+    this.path = storePath(dataDir, shard);
+    ({ first: this.firstSlot, last: this.lastSlot } = slotRange(shard, STORE_SHARDS));
     const readonly = options.readonly ?? false;
+    const unsharded = unshardedStorePath(dataDir);
+    if (existsSync(unsharded)) {
+      throw new StoreError(`the local store ${unsharded} was written by an older logferry (one file, schema version 3 or older); this logferry keeps the store in shards (logs-0.sqlite, ...): move the store directory away to start a new one`, 'SCHEMA', unsharded);
+    }
     try {
       if (!readonly) mkdirSync(storeDir(dataDir), { recursive: true });
       this.db = new Database(this.path, { readonly, fileMustExist: readonly });
@@ -277,7 +288,7 @@ export class LocalStore {
       /** 1 when the row at the rowid has the id, 0 when another, undefined when none */
       idAt: db.prepare(`SELECT id = ${text} FROM logs WHERE rowid = ${rowid}`).pluck(),
       anyTaken: db.prepare(`SELECT count(*) FROM logs WHERE rowid IN (${Array.from({ length: CHUNK }, () => rowid).join(', ')})`).pluck(),
-      newest: db.prepare(`SELECT rowid >> ${SLOT_BITS}, rowid & ${MAX_SLOT} FROM logs ORDER BY rowid DESC LIMIT 1`).raw(),
+      newest: db.prepare(`SELECT rowid >> ${SLOT_BITS}, rowid & ${SLOT_MASK} FROM logs ORDER BY rowid DESC LIMIT 1`).raw(),
       insertAt: db.prepare(`${columns} (?, ${values})`),
       insertFtsAt: db.prepare(`INSERT INTO logs_fts (rowid, message) VALUES (?, ${text})`),
       exists: db.prepare(`SELECT 1 FROM logs WHERE id = ${text}`).pluck(),
@@ -365,9 +376,9 @@ export class LocalStore {
           const source = this.sourceIds.get(nums[at + F_SOURCE]);
           if (source === undefined) throw new StoreError(`internal: row ${decoder.decode(idOf(rows, i))} names unknown source ${nums[at + F_SOURCE]}`, 'INTERNAL', this.path);
           newest.set(source.id, ts); // rows come in time order: the last one is the newest
-          // Slot 0 unless the microsecond was used recently; a slot taken by a forgotten one costs a probe.
-          const slot = nextSlot.get(ts) ?? 0;
-          if (slot <= MAX_SLOT) {
+          // The first slot unless the microsecond was used recently; a slot taken by a forgotten one costs a probe.
+          const slot = nextSlot.get(ts) ?? this.firstSlot;
+          if (slot <= this.lastSlot) {
             nextSlot.set(ts, slot + 1);
             const start = i === 0 ? 0 : nums[at - ROW_FIELDS + F_BODY_END];
             const a = n * 10;
@@ -458,7 +469,7 @@ export class LocalStore {
     const at = i * ROW_FIELDS;
     const ts = nums[at + F_TS];
     const id = idOf(rows, i);
-    if (slot <= MAX_SLOT && s.insert.run(ts, slot, id, source.id, source.namespace, source.pod, source.container, wordOf(rows, at + F_LEVEL), wordOf(rows, at + F_STREAM), bodyOf(rows, i)).changes === 1) {
+    if (slot <= this.lastSlot && s.insert.run(ts, slot, id, source.id, source.namespace, source.pod, source.container, wordOf(rows, at + F_LEVEL), wordOf(rows, at + F_STREAM), bodyOf(rows, i)).changes === 1) {
       s.insertFts.run(ts, slot, messageOf(rows, i));
       this.useSlot(ts, slot);
       return 1;
@@ -469,21 +480,31 @@ export class LocalStore {
   }
 
   private useSlot(ts: number, slot: number): void {
-    if ((this.nextSlot.get(ts) ?? 0) <= slot) this.nextSlot.set(ts, slot + 1);
+    if ((this.nextSlot.get(ts) ?? this.firstSlot) <= slot) this.nextSlot.set(ts, slot + 1);
+  }
+
+  /** `candidate`, or the next rowid in this shard's slots after it. */
+  private ownRowid(candidate: bigint): bigint {
+    const slot = Number(candidate & BigInt(SLOT_MASK));
+    if (slot < this.firstSlot) return candidate - BigInt(slot) + BigInt(this.firstSlot);
+    if (slot > this.lastSlot) return ((candidate >> BigInt(SLOT_BITS)) + 1n) * BigInt(1 << SLOT_BITS) + BigInt(this.firstSlot);
+    return candidate;
   }
 
   /**
-   * Another record took this microsecond's slot: the next free rowid from `fromSlot` on (past the last slot
-   * of a full microsecond, the record sorts as if a microsecond later). Returns the slot offset used.
+   * Another record took this microsecond's slot: the next free rowid from `fromSlot` on (past the shard's
+   * last slot of a full microsecond, the record sorts as if a microsecond later). Returns the slot offset
+   * used (from the microsecond's first rowid).
    */
   private insertAtFreeRowid(rows: FlatRows, i: number, source: KnownSource, fromSlot: number): number {
     const s = this.writer();
     const at = i * ROW_FIELDS;
     const base = BigInt(rows.numbers[at + F_TS]) << BigInt(SLOT_BITS);
-    let candidate = base + BigInt(fromSlot);
+    let candidate = this.ownRowid(base + BigInt(fromSlot));
+    // Rows at or after the candidate, ascending: this shard has no rows in other shards' slots.
     for (const taken of s.taken.iterate(candidate) as IterableIterator<bigint>) {
       if (taken !== candidate) break;
-      candidate++;
+      candidate = this.ownRowid(candidate + 1n);
     }
     s.insertAt.run(candidate, idOf(rows, i), source.id, source.namespace, source.pod, source.container, wordOf(rows, at + F_LEVEL), wordOf(rows, at + F_STREAM), bodyOf(rows, i));
     s.insertFtsAt.run(candidate, messageOf(rows, i));

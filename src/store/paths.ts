@@ -15,6 +15,12 @@ export function storeDir(dataDir: string): string {
   return join(dataDir, 'store');
 }
 
-export function storePath(dataDir: string): string {
+/** One shard's database file (see shards.ts). */
+export function storePath(dataDir: string, shard = 0): string {
+  return join(storeDir(dataDir), `logs-${shard}.sqlite`);
+}
+
+/** The single file of stores written before the store was sharded (schema version 3 and older). */
+export function unshardedStorePath(dataDir: string): string {
   return join(storeDir(dataDir), 'logs.sqlite');
 }

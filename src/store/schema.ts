@@ -1,9 +1,10 @@
 /** The local store's tables, indexes and settings. */
 import type Database from 'better-sqlite3';
 
-export const STORE_SCHEMA_VERSION = 3;
+/** 4: the store is sharded (logs-<n>.sqlite), each shard with its own range of rowid slots */
+export const STORE_SCHEMA_VERSION = 4;
 
-/** rowid = microseconds since the epoch << SLOT_BITS | slot: 2048 rows per microsecond, good until 2100+. */
+/** rowid = microseconds since the epoch << SLOT_BITS | slot: 2048 rows per microsecond (shared by the shards), good until 2100+. */
 export const SLOT_BITS = 11;
 
 /** the partial indexes' conditions, shared with the query side (SQLite matches them textually) */
@@ -67,7 +68,9 @@ export function createSchema(db: Database.Database, path: string, writer: boolea
     db.pragma('journal_size_limit = 83886080');
     db.pragma('busy_timeout = 5000');
     db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -32000');
+    // 16 MB of page cache per shard (two shards: the 32 MB one store had). Measured in file_to_local_store:
+    // 32 → 16 MB per shard, 69-72k → 61-73k records/s (within the machine's noise), peak RSS 309-317 → 284-295 MB.
+    db.pragma('cache_size = -16000');
     db.pragma('analysis_limit = 1000');
   }
   const hasLogs = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'logs'`).get() !== undefined;

@@ -11,7 +11,8 @@ import { AckCounter, fileContext, makeBatch, makeRecord } from '../../test/helpe
 import { LocalStoreSink } from './sink.js';
 import { LocalStore, RowBuffer, StoreError, type SourceDescriptor } from './local-store.js';
 import { RowEncoder } from './rows.js';
-import { storePath } from './paths.js';
+import { storePath, unshardedStorePath } from './paths.js';
+import { shardOf, STORE_SHARDS } from './shards.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'lf-store-'));
@@ -23,6 +24,10 @@ const file = fileContext(
   'p-',
 );
 const kubelet = fileContext('/var/log/kubelet.log', { nodeName: 'n1', serviceName: 'kubelet' }, 'k-');
+
+function storedCount(sink: LocalStoreSink): number {
+  return sink.localStores.reduce((sum, store) => sum + store.count(), 0);
+}
 
 async function readAll(dir: string, flags: Record<string, string | boolean> = {}) {
   const backend = new LocalStoreBackend(dir);
@@ -97,7 +102,7 @@ describe('LocalStoreSink', () => {
       await again.flush();
       assert.equal(again.stats().stored, 1);
       assert.equal(again.stats().duplicates, 500);
-      assert.equal(again.localStore!.count(), 501);
+      assert.equal(storedCount(again), 501);
       await again.shutdown();
       assert.equal(counter.commits.length, 3, 'every batch acknowledged, duplicates included');
     } finally {
@@ -135,14 +140,15 @@ describe('LocalStoreSink', () => {
       sink.write(makeBatch(counter, file, [0, 1, 2].map((i) => ({ offset: i, timestamp: old, message: `old ${i}` }))));
       sink.write(makeBatch(counter, file, [3, 4].map((i) => ({ offset: i, timestamp: fresh, message: `fresh ${i}` }))));
       await sink.flush();
-      assert.equal(sink.localStore!.count(), 2, 'expired records go right after the commit');
+      assert.equal(storedCount(sink), 2, 'expired records go right after the commit');
       await sink.shutdown();
       assert.deepEqual((await readAll(dir, { oldestFirst: true })).map((r) => r.doc.message), ['fresh 3', 'fresh 4']);
       const reader = new LocalStoreBackend(dir);
       assert.equal((await reader.search(buildQuery('old', {}))).length, 0, 'the full-text index forgot them too');
       await reader.close();
 
-      const limit = 2 * 1024 * 1024;
+      // 2 MiB per shard (the filler is one file, so in one shard): the limit is the whole store's.
+      const limit = 4 * 1024 * 1024;
       const small = new LocalStoreSink({ dataDir: dir, retentionDays: 1000, maxBytes: limit, batchRecords: 2000, worker: false });
       await small.start();
       const base = Date.now() - 100_000;
@@ -151,9 +157,9 @@ describe('LocalStoreSink', () => {
         await small.flush();
       }
       await small.maintain();
-      const store = small.localStore!;
-      assert.ok(store.sizeBytes() <= limit, `store within its limit (${store.sizeBytes()} bytes)`);
-      const kept = store.count();
+      const size = small.localStores.reduce((sum, store) => sum + store.sizeBytes(), 0);
+      assert.ok(size <= limit, `store within its limit (${size} bytes)`);
+      const kept = storedCount(small);
       assert.ok(kept > 0 && kept < 20_000, `oldest deleted, some kept (${kept})`);
       await small.shutdown();
       const messages = (await readAll(dir)).map((r) => r.doc.message as string);
@@ -197,8 +203,8 @@ describe('LocalStoreSink', () => {
       const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 100_000, maxBytes: 1e12, worker: false, onError: (m) => errors.push(m) });
       await sink.start();
       // A page limit makes SQLite answer SQLITE_FULL, as a full disk does.
-      const db = sink.localStore!.db;
-      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+      const dbs = sink.localStores.map((store) => store.db);
+      for (const db of dbs) db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
       const counter = new AckCounter();
       sink.write(makeBatch(counter, file, Array.from({ length: 2000 }, (_, i) => ({ offset: i, timestamp: '2026-11-24T10:00:00Z', message: 'y'.repeat(200) })), 99));
       const flushed = sink.flush().then(() => true);
@@ -208,10 +214,10 @@ describe('LocalStoreSink', () => {
       assert.equal(sink.stats().stored, 0);
       assert.ok(sink.stats().retries >= 1);
       assert.match(errors[0], /SQLITE_FULL/);
-      assert.ok(errors[0].includes(storePath(dir)), 'names the file');
+      assert.ok(errors[0].includes(storePath(dir, shardOf('p-0'))), 'names the file');
       assert.match(errors[0], /disk is full.*nothing is lost/);
       assert.equal(errors.length, 1, 'reported once per episode, not per retry');
-      db.pragma('max_page_count = 1073741823');
+      for (const db of dbs) db.pragma('max_page_count = 1073741823');
       assert.equal(await flushed, true);
       assert.deepEqual(counter.commits, [99]);
       assert.equal(sink.healthy(), true);
@@ -233,7 +239,7 @@ describe('LocalStoreSink', () => {
       const specs = Array.from({ length: 30_000 }, (_, i) => ({ offset: i, timestamp: new Date(Date.parse('2026-11-24T10:00:00Z') + i).toISOString(), message: `record ${i} ${'z'.repeat(50)}` }));
       sink.write(makeBatch(counter, file, specs, 7));
       // The batch is on its way to (or inside) the writer thread: kill the thread.
-      await (sink as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker.terminate();
+      await (sink.shards[shardOf('p-0')] as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker.terminate();
       await sink.flush();
       assert.deepEqual(counter.commits, [7]);
       assert.equal(sink.stats().stored + sink.stats().duplicates, 30_000);
@@ -243,6 +249,61 @@ describe('LocalStoreSink', () => {
       const found = await readAll(dir);
       assert.equal(found.length, 30_000);
       assert.equal(new Set(found.map((r) => r.id)).size, 30_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('routes a record by its id alone: a busy file alternates between shards by MiB, a replay meets its first copy', async () => {
+    assert.equal(STORE_SHARDS, 2);
+    assert.equal(shardOf('abc-100'), shardOf('abc-200'), 'the same stretch of a file, the same shard');
+    assert.notEqual(shardOf('abc-100'), shardOf(`abc-${(1 << 20) + 100}`), 'the next MiB of the file, the other shard');
+    assert.equal(shardOf('j0Zy8'), shardOf('j0Zy8'), 'ids without an offset are stable too');
+    const dir = tempDir();
+    try {
+      const counter = new AckCounter();
+      // 3 MiB of one file in 300 records, a record every 10 KiB, times in two orders across the shards.
+      const specs = Array.from({ length: 300 }, (_, i) => ({ offset: i * 10_240, timestamp: new Date(Date.parse('2026-11-24T10:00:00Z') + (i % 2 ? i : 300 - i)).toISOString(), message: `busy ${i}` }));
+      const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 100_000, maxBytes: 1e12, worker: false });
+      await sink.start();
+      sink.write(makeBatch(counter, file, specs));
+      await sink.flush();
+      const perShard = sink.localStores.map((store) => store.count());
+      assert.ok(perShard.every((n) => n > 50), `both shards hold records (${perShard})`);
+      sink.write(makeBatch(counter, file, specs.slice(100, 200)));
+      await sink.flush();
+      assert.deepEqual(sink.localStores.map((store) => store.count()), perShard, 'a replay adds nothing in either shard');
+      assert.equal(sink.stats().duplicates, 100);
+      await sink.shutdown();
+
+      // Merged across shards: time order, rowids unique, and pages of 7 that neither skip nor repeat.
+      const found = await readAll(dir);
+      assert.deepEqual(found.map((r) => r.doc.message), [...specs].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.offset - b.offset).map((x) => x.message));
+      assert.equal(new Set(found.map((r) => r.cursor.tiebreak)).size, 300);
+      const backend = new LocalStoreBackend(dir);
+      const paged: string[] = [];
+      let after: { tsMicros: number; tiebreak: string } | undefined;
+      for (;;) {
+        const page = await backend.search({ ...buildQuery(undefined, { limit: '7' }), after });
+        if (page.length === 0) break;
+        paged.push(...page.map((r) => r.id));
+        after = page.at(-1)!.cursor;
+      }
+      await backend.close();
+      assert.deepEqual(paged, found.map((r) => r.id).reverse());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a store from before sharding (one logs.sqlite) is refused with what to do, by the sink and by queries', async () => {
+    const dir = tempDir();
+    try {
+      mkdirSync(join(dir, 'store'));
+      writeFileSync(unshardedStorePath(dir), '');
+      const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 7, maxBytes: 1e9 });
+      await assert.rejects(sink.start(), /logs\.sqlite was written by an older logferry.*move the store directory away/);
+      assert.throws(() => new LocalStoreBackend(dir), /older logferry/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,7 +13,7 @@ interface Request {
   sources?: SourceDescriptor[];
 }
 
-const options = workerData as RetentionOptions & { dataDir: string };
+const options = workerData as RetentionOptions & { dataDir: string; shard: number };
 const port = parentPort!;
 let store: LocalStore | undefined;
 let retention: Retention | undefined;
@@ -22,7 +22,7 @@ const log = (message: string) => port.postMessage({ op: 'log', message });
 function handle(request: Request): number | undefined {
   switch (request.op) {
     case 'open':
-      store = new LocalStore(options.dataDir);
+      store = new LocalStore(options.dataDir, { shard: options.shard });
       retention = new Retention(store, options);
       return undefined;
     case 'commit': {

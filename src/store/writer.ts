@@ -1,9 +1,9 @@
 /**
  * Who runs the store's transactions for the sink: a worker thread (the default) or the calling thread.
  *
- * On a worker, SQLite's work (~18 µs per record, most of it full-text indexing) runs on the second core
- * while the main thread reads and parses files (~6 µs per record), and a 20,000-record commit (~350 ms)
- * never stalls the agent's event loop (timers, /metrics, file watching).
+ * Each shard of the store has its own (shards.ts). On workers, SQLite's work (~18 µs per record, most of
+ * it full-text indexing) runs beside the main thread, which reads and parses files (~6 µs per record), and
+ * a 20,000-record commit (~350 ms) never stalls the agent's event loop (timers, /metrics, file watching).
  */
 import { Worker } from 'node:worker_threads';
 import { LocalStore, RowBuffer, StoreError, type SourceDescriptor } from './local-store.js';
@@ -22,6 +22,8 @@ export interface StoreWriter {
 
 export interface WriterOptions extends RetentionOptions {
   dataDir: string;
+  /** which of the store's shards this writer owns (see shards.ts) */
+  shard: number;
   /** retention and maintenance problems (the write path reports its own through commit) */
   onLog: (message: string) => void;
 }
@@ -35,11 +37,11 @@ export class InProcessWriter implements StoreWriter {
   private retention: Retention | undefined;
 
   constructor(private readonly options: WriterOptions) {
-    this.path = storePath(options.dataDir);
+    this.path = storePath(options.dataDir, options.shard);
   }
 
   async open(): Promise<void> {
-    this.store = new LocalStore(this.options.dataDir);
+    this.store = new LocalStore(this.options.dataDir, { shard: this.options.shard });
     this.retention = new Retention(this.store, this.options);
   }
 
@@ -81,7 +83,7 @@ export class WorkerWriter implements StoreWriter {
   private closing = false;
 
   constructor(private readonly options: WriterOptions) {
-    this.path = storePath(options.dataDir);
+    this.path = storePath(options.dataDir, options.shard);
   }
 
   async open(): Promise<void> {
@@ -89,7 +91,7 @@ export class WorkerWriter implements StoreWriter {
       // The thread holds one batch at a time (a few MB); without limits V8 lets its heap grow to the
       // main thread's size (measured 65 MB, 45 MB with these).
       resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
-      workerData: { dataDir: this.options.dataDir, retentionDays: this.options.retentionDays, maxBytes: this.options.maxBytes },
+      workerData: { dataDir: this.options.dataDir, shard: this.options.shard, retentionDays: this.options.retentionDays, maxBytes: this.options.maxBytes },
     });
     this.worker = worker;
     worker.on('message', (reply: Reply) => this.onReply(reply));
@@ -100,6 +102,10 @@ export class WorkerWriter implements StoreWriter {
     } catch (error) {
       this.worker = undefined;
       await worker.terminate();
+      // Requests sent meanwhile (a close) would wait for a thread that is gone.
+      const waiters = [...this.pending.values()];
+      this.pending.clear();
+      for (const waiter of waiters) waiter.reject(new StoreError(`the store's writer thread did not open: ${(error as Error).message}`, WRITER_RESTARTED, this.path));
       throw error;
     }
   }

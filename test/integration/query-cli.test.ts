@@ -102,7 +102,7 @@ describe('logferry search / tail', () => {
     try {
       const { code, stderr } = run(['search'], { cwd: empty });
       assert.equal(code, 2);
-      assert.match(stderr, /no local store at logferry-data\/store\/logs\.sqlite: run `logferry run` \(or `npm start`\) first, or pass --data-dir/);
+      assert.match(stderr, /no local store in logferry-data\/store: run `logferry run` \(or `npm start`\) first, or pass --data-dir/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
