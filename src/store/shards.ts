@@ -10,7 +10,9 @@
  * stretch of file (and so lines sharing a timestamp) stay together and in order.
  *
  * Each shard uses its own range of the rowid's slot bits (rowid = µs << SLOT_BITS | slot), so rowids are
- * unique across shards and merged results page without ties.
+ * unique across shards and merged results page without ties. Within one microsecond, shard 0's rows sort
+ * first: lines of one file that share a microsecond across a MiB boundary may read back out of order
+ * (never lost or doubled).
  */
 import { SLOT_BITS } from './schema.js';
 
