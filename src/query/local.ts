@@ -8,8 +8,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { UsageError } from '../cli/errors.js';
 import { dedot } from '../event/metadata.js';
-import { LocalStore, SLOT_BITS, STORE_SHARDS, storePath } from '../store/local-store.js';
-import { unshardedStorePath } from '../store/paths.js';
+import { LocalStore, refuseUnshardedStore, SLOT_BITS, STORE_SHARDS, storePath } from '../store/local-store.js';
 import { rebuildDocument } from '../store/rows.js';
 import { COMMON_LEVELS, NOTABLE_LEVEL, STDERR } from '../store/schema.js';
 import type { FieldTerm, FoundRecord, LabelRequirement, LogQuery, QueryBackend, TextTerm } from './query.js';
@@ -131,13 +130,12 @@ export class LocalStoreBackend implements QueryBackend {
 
   constructor(dataDir: string) {
     const path = storePath(dataDir);
+    refuseUnshardedStore(dataDir);
     const shards = Array.from({ length: STORE_SHARDS }, (_, shard) => shard).filter((shard) => existsSync(storePath(dataDir, shard)));
-    if (shards.length === 0 && !existsSync(unshardedStorePath(dataDir))) {
+    if (shards.length === 0) {
       throw new UsageError(`no local store in ${dirname(path)}: run \`logferry run\` (or \`npm start\`) first, or pass --data-dir`);
     }
     try {
-      // An unsharded store (an older version) fails here with what to do.
-      if (shards.length === 0) new LocalStore(dataDir, { readonly: true });
       for (const shard of shards) {
         const store = new LocalStore(dataDir, { readonly: true, shard });
         this.stores.push(store);

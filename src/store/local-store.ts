@@ -222,6 +222,14 @@ function hintFor(code: string | undefined): string {
   return 'see the message';
 }
 
+/** Throws when `dataDir` holds a store from before sharding (one logs.sqlite), which this version cannot read. */
+export function refuseUnshardedStore(dataDir: string): void {
+  const unsharded = unshardedStorePath(dataDir);
+  if (existsSync(unsharded)) {
+    throw new StoreError(`the local store ${unsharded} was written by an older logferry (one file, schema version 3 or older); this logferry keeps the store in shards (logs-0.sqlite, ...): move the store directory away to start a new one`, 'SCHEMA', unsharded);
+  }
+}
+
 export class LocalStore {
   readonly db: Database.Database;
   readonly path: string;
@@ -253,10 +261,7 @@ export class LocalStore {
     this.path = storePath(dataDir, shard);
     ({ first: this.firstSlot, last: this.lastSlot } = slotRange(shard, STORE_SHARDS));
     const readonly = options.readonly ?? false;
-    const unsharded = unshardedStorePath(dataDir);
-    if (existsSync(unsharded)) {
-      throw new StoreError(`the local store ${unsharded} was written by an older logferry (one file, schema version 3 or older); this logferry keeps the store in shards (logs-0.sqlite, ...): move the store directory away to start a new one`, 'SCHEMA', unsharded);
-    }
+    refuseUnshardedStore(dataDir);
     try {
       if (!readonly) mkdirSync(storeDir(dataDir), { recursive: true });
       this.db = new Database(this.path, { readonly, fileMustExist: readonly });
@@ -487,7 +492,7 @@ export class LocalStore {
   private ownRowid(candidate: bigint): bigint {
     const slot = Number(candidate & BigInt(SLOT_MASK));
     if (slot < this.firstSlot) return candidate - BigInt(slot) + BigInt(this.firstSlot);
-    if (slot > this.lastSlot) return ((candidate >> BigInt(SLOT_BITS)) + 1n) * BigInt(1 << SLOT_BITS) + BigInt(this.firstSlot);
+    if (slot > this.lastSlot) return (((candidate >> BigInt(SLOT_BITS)) + 1n) << BigInt(SLOT_BITS)) | BigInt(this.firstSlot);
     return candidate;
   }
 

@@ -83,10 +83,6 @@ export class ShardSink implements Sink {
     this.writer = options.worker === false ? new InProcessWriter(writerOptions) : new WorkerWriter(writerOptions);
   }
 
-  get path(): string {
-    return this.writer.path;
-  }
-
   /** The store, when transactions run on this thread (`worker: false`); for tests. */
   get localStore(): LocalStore | undefined {
     return this.writer instanceof InProcessWriter ? this.writer.store : undefined;
