@@ -144,7 +144,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       await stopTransforms();
       await closeServer?.();
       const stats = sink.stats();
-      const undelivered = tailer.openFiles.reduce((n, f) => n + f.acks.outstanding, 0);
+      const undelivered = tailer.undeliveredBatches();
       logger.info({ reason, ...stats, undeliveredBatches: undelivered }, 'logferry agent stopped');
       return stats.failed > 0 || (options.oneshot && undelivered > 0) ? 1 : 0;
     })();

@@ -46,4 +46,25 @@ export class InflightBudget {
     if (!this.blockedSince) this.blockedSince = Date.now();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
+
+  /**
+   * Resolves true when some budget is free again, or false after `timeoutMs` (the waiter is then
+   * withdrawn): a source that must keep doing other work while it cannot read (finding new files) waits
+   * in slices.
+   */
+  waitForRoomUpTo(timeoutMs: number): Promise<boolean> {
+    if (this.used < this.limitBytes) return Promise.resolve(true);
+    if (!this.blockedSince) this.blockedSince = Date.now();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(wake);
+    });
+  }
 }

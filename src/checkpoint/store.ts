@@ -32,7 +32,10 @@ export interface CheckpointEntry {
   displayPath?: string;
   /** bumped when the same identity is truncated, so re-written offsets get new ids */
   generation?: number;
-  /** read to its end and closed; kept until the file leaves the disk so a rescan never re-reads it */
+  /**
+   * read to its end, closed, and every record acknowledged; kept until the file leaves the disk so a rescan
+   * never re-reads it. An entry whose offset is short of its file's size is read on whatever this says.
+   */
   done?: boolean;
   /** when the agent first opened the file (ms): siblings written after it in the same directory are new */
   openedAt?: number;
@@ -112,6 +115,15 @@ export class CheckpointStore {
     if (cursor === undefined && offset <= entry.offset) return;
     entry.offset = offset;
     if (cursor !== undefined) entry.cursor = cursor;
+    entry.updatedAt = Date.now();
+    this.dirty = true;
+  }
+
+  /** The file now lives at `path` (renamed by a rotation). */
+  relocate(key: string, path: string): void {
+    const entry = this.entries.get(key);
+    if (!entry || entry.path === path) return;
+    entry.path = path;
     entry.updatedAt = Date.now();
     this.dirty = true;
   }

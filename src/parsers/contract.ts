@@ -63,9 +63,11 @@ export interface FileParser {
   pendingOffset(): number;
   /**
    * Release what has waited for its next line longer than its timeout (multiline flush timeout; 5 s for a
-   * partial line). Meant for files read to their end: a paused reader looks just like an idle writer.
+   * partial line), counted from the later of its last line and `quietSinceMs`. Meant for files read to
+   * their end, with `quietSinceMs` the time since which the file is known not to have grown: a paused
+   * reader looks just like an idle writer, so only the reader can tell the two apart.
    */
-  flushIdle(now: number, out: LogRecord[]): void;
+  flushIdle(now: number, out: LogRecord[], quietSinceMs?: number): void;
   /** Release everything held: the file will not grow any more (rotated away and drained, deleted). */
   flushAll(out: LogRecord[]): void;
   /** The file's format; with 'auto', `plain` until the first non-empty line decides. */

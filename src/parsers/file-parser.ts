@@ -332,13 +332,13 @@ class Parser implements FileParser {
     return older(oldest, this.groupNone);
   }
 
-  flushIdle(now: number, out: LogRecord[]): void {
+  flushIdle(now: number, out: LogRecord[], quietSinceMs = 0): void {
     for (const join of [this.stdout, this.stderr]) {
-      if (join.offset >= 0 && now - join.lastInputMs >= PARTIAL_FLUSH_MS) this.releaseJoin(join, out);
+      if (join.offset >= 0 && now - Math.max(join.lastInputMs, quietSinceMs) >= PARTIAL_FLUSH_MS) this.releaseJoin(join, out);
     }
-    this.groupOut?.flushIdle(now, this.released);
-    this.groupErr?.flushIdle(now, this.released);
-    this.groupNone?.flushIdle(now, this.released);
+    this.groupOut?.flushIdle(now, this.released, quietSinceMs);
+    this.groupErr?.flushIdle(now, this.released, quietSinceMs);
+    this.groupNone?.flushIdle(now, this.released, quietSinceMs);
     this.drainReleased(out);
   }
 

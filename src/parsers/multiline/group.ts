@@ -90,9 +90,9 @@ export class MultilineGroup implements GroupState {
     else this.append(record, bytes, out);
   }
 
-  /** Release what was held longer than the flush timeout since its last line. */
-  flushIdle(now: number, out: LogRecord[]): void {
-    if (this.held !== undefined && now - this.lastInputMs >= this.limits.flushTimeoutMs) this.release(out);
+  /** Release what was held longer than the flush timeout since its last line (and since `quietSinceMs`). */
+  flushIdle(now: number, out: LogRecord[], quietSinceMs = 0): void {
+    if (this.held !== undefined && now - Math.max(this.lastInputMs, quietSinceMs) >= this.limits.flushTimeoutMs) this.release(out);
   }
 
   flushAll(out: LogRecord[]): void {

@@ -16,6 +16,8 @@ import type { FileInput, TailerOptions } from './tailer.js';
 export interface RecoveryHost {
   readonly options: TailerOptions;
   readonly files: Map<string, TailedFile>;
+  /** closed, records not all acknowledged yet */
+  readonly settling: Map<string, TailedFile>;
   readonly stats: TailerStats;
   openFile(input: FileInput, path: string, readFrom: 'beginning' | 'end', known?: { entry: CheckpointEntry; realPath: string }): Promise<boolean>;
   inputNamed(name: string | undefined): FileInput | undefined;
@@ -148,7 +150,9 @@ export class Recovery {
       if (input === undefined) continue;
       const here = await stat(entry.path).catch(() => undefined);
       if (here !== undefined && here.ino === entry.ino && here.dev === entry.dev) {
-        if (entry.done) continue;
+        // Done is trusted only as far as the offset backs it (a file marked done before its records were
+        // acknowledged, by an earlier version, is read on).
+        if (entry.done && entry.offset >= here.size) continue;
         // Still in place; the glob may not match it any more (a rotated sibling), so open it directly.
         if (await this.isGlobbed(input, entry.path)) continue;
         await this.host.openFile(input, entry.path, 'beginning', { entry, realPath: entry.path });
@@ -160,7 +164,8 @@ export class Recovery {
         continue;
       }
       entry.path = found;
-      if (!entry.done) await this.host.openFile(input, found, 'beginning', { entry, realPath: found });
+      const size = (await stat(found).catch(() => undefined))?.size ?? 0;
+      if (!entry.done || entry.offset < size) await this.host.openFile(input, found, 'beginning', { entry, realPath: found });
     }
   }
 
@@ -199,9 +204,10 @@ export class Recovery {
 
   /**
    * After a rotation, rotated siblings the agent never saw (two rotations between two looks) are read too:
-   * any regular file in the directory that is not being tailed and has no checkpoint is new to us.
+   * any regular file in the directory that is not being tailed and has no checkpoint is new to us, if
+   * written since `sinceMs` (default: since the file at `realPath` was opened).
    */
-  async findUnseenSiblings(realPath: string): Promise<void> {
+  async findUnseenSiblings(realPath: string, sinceMs?: number): Promise<void> {
     const dir = dirname(realPath);
     const stem = basename(realPath).replace(/\.log$/, '');
     const file = [...this.host.files.values()].find((f) => f.realPath === realPath);
@@ -223,7 +229,7 @@ export class Recovery {
         continue;
       }
       // Older rotations (written before this file was opened) and copies of content already read are not new.
-      if (info.mtimeMs < file.openedAtMs || knownContent.has(fingerprint.fingerprint)) continue;
+      if (info.mtimeMs < (sinceMs ?? file.openedAtMs) || knownContent.has(fingerprint.fingerprint)) continue;
       const origin = this.host.options.checkpoints.get(file.key)?.origin;
       const entry: CheckpointEntry = {
         key,
@@ -255,7 +261,7 @@ export class Recovery {
     const openPaths = new Set<string>();
     for (const file of this.host.files.values()) openPaths.add(file.realPath);
     for (const entry of checkpoints.all()) {
-      if (this.host.files.has(entry.key) || entry.cursor !== undefined) continue;
+      if (this.host.files.has(entry.key) || this.host.settling.has(entry.key) || entry.cursor !== undefined) continue;
       if (!entry.done) {
         if (openPaths.has(entry.path)) checkpoints.forget(entry.key);
         continue;

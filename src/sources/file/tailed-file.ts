@@ -44,6 +44,11 @@ export class TailedFile {
   drainArmed = false;
   lastCheckMs = 0;
   lastDataMs = Date.now();
+  /**
+   * Since when the reader has found the file at its end without growth (0: it has not, or it read data
+   * since). Only this can tell a writer that stopped mid-record from a reader that was held back.
+   */
+  quietSinceMs = 0;
   readonly openedAtMs = Date.now();
   /** bytes known to be in the file (from the last stat), for the bytes-behind metric */
   knownSize = 0;
@@ -89,7 +94,11 @@ export class TailedFile {
     let buffer = scratch.get(carryLength + chunkBytes);
     if (carry !== undefined) carry.copy(buffer, 0);
     const { bytesRead } = await this.handle.read(buffer, carryLength, chunkBytes, this.readPos);
-    if (bytesRead === 0) return 0;
+    if (bytesRead === 0) {
+      if (this.quietSinceMs === 0) this.quietSinceMs = Date.now();
+      return 0;
+    }
+    this.quietSinceMs = 0;
     const base = carry === undefined ? this.readPos : this.carryStart;
     this.readPos += bytesRead;
     this.lastDataMs = Date.now();
@@ -129,10 +138,15 @@ export class TailedFile {
     return bytesRead;
   }
 
-  /** Release records the parser holds past their flush timeout (multiline, idle partials). */
+  /**
+   * Release records the parser holds past their flush timeout (multiline, idle partials), counted from
+   * when the reader found the file at its end. Called only right after the reader saw the end (size
+   * checked): a reader held back by the budget or a shutdown never cuts a record its writer is still writing.
+   */
   flushIdle(now: number, sink: ChunkSink): void {
+    if (this.quietSinceMs === 0 || this.readPos < this.knownSize) return;
     const out: LogRecord[] = [];
-    this.parser.flushIdle(now, out);
+    this.parser.flushIdle(now, out, this.quietSinceMs);
     if (out.length > 0) {
       const linesEnd = this.carry === undefined ? this.readPos : this.carryStart;
       this.emitBatch(out, this.commitPosition(linesEnd), 0, sink);
@@ -146,6 +160,8 @@ export class TailedFile {
       this.parser.push(this.carry, 0, this.carry.length, this.carryStart, out);
       this.carry = undefined;
     }
+    // The rest of an over-long line ends with the file: its head was shipped, so the file is read to its end.
+    if (includeIncompleteLine) this.skipping = false;
     this.parser.flushAll(out);
     const linesEnd = this.carry === undefined ? this.readPos : this.carryStart;
     this.emitBatch(out, this.commitPosition(linesEnd), 0, sink);

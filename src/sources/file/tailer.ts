@@ -65,6 +65,11 @@ const MIN_RESCAN_GAP_MS = 100;
 
 export class Tailer implements RecoveryHost {
   readonly files = new Map<string, TailedFile>();
+  /**
+   * Files read to their end and closed whose records are not all acknowledged yet. Their checkpoint is
+   * marked done only when the last one is: until then a restart must read them again from the committed offset.
+   */
+  readonly settling = new Map<string, TailedFile>();
   private readonly byPath = new Map<string, TailedFile>();
   private readonly watchers: FSWatcher[] = [];
   private stopping = false;
@@ -75,6 +80,12 @@ export class Tailer implements RecoveryHost {
   readonly stats = new TailerStats();
   private loopDone: Promise<void> | undefined;
   private readonly readBuffer = new ReadBuffer();
+  /** resolved by stop(): wakes a loop waiting for budget */
+  private stopSignal!: Promise<void>;
+  private signalStop: () => void = () => undefined;
+  private lastMoveCheckMs = 0;
+  /** when this run began to look for files: rotated siblings of a new file written since then are new too */
+  private startedAtMs = Date.now();
 
   private readonly recovery: Recovery;
 
@@ -84,6 +95,8 @@ export class Tailer implements RecoveryHost {
 
   /** Start reading; resolves when the loop ends (stop(), or end of input in oneshot mode). */
   start(): Promise<void> {
+    this.startedAtMs = Date.now();
+    this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
     this.loopDone = this.loop();
     return this.loopDone;
   }
@@ -91,6 +104,7 @@ export class Tailer implements RecoveryHost {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    this.signalStop();
     for (const watcher of this.watchers) watcher.close();
     await this.loopDone?.catch(() => undefined);
     for (const file of this.files.values()) await file.handle.close().catch(() => undefined);
@@ -120,7 +134,7 @@ export class Tailer implements RecoveryHost {
         if (this.stopping) break;
         if (file.state === 'closed') continue;
         if (!budget.available(readChunkBytes)) {
-          await budget.waitForRoom();
+          await this.waitForRoom();
           if (this.stopping) break;
         }
         let bytes = 0;
@@ -135,10 +149,10 @@ export class Tailer implements RecoveryHost {
           progressed = true;
         } else {
           await this.atEndOfFile(file);
+          if (file.state === 'active') file.flushIdle(Date.now(), sink);
         }
       }
       const now = Date.now();
-      for (const file of this.files.values()) if (file.state !== 'closed') file.flushIdle(now, sink);
       const sinceRescan = now - this.lastRescanMs;
       if ((this.rescanRequested && sinceRescan >= MIN_RESCAN_GAP_MS) || sinceRescan >= this.options.rescanIntervalMs) await this.rescan(false);
       if (!progressed) {
@@ -155,6 +169,20 @@ export class Tailer implements RecoveryHost {
         });
         this.wake = undefined;
       }
+    }
+  }
+
+  /**
+   * The in-flight budget is spent: wait for room, but keep finding files meanwhile. Discovery must not
+   * depend on reading capacity — a pod created during an outage, or a rotation meanwhile, is registered
+   * at offset 0 (and held open) now, and read when room comes back.
+   */
+  private async waitForRoom(): Promise<void> {
+    const { budget, rescanIntervalMs } = this.options;
+    while (!this.stopping) {
+      const room = await Promise.race([budget.waitForRoomUpTo(rescanIntervalMs), this.stopSignal.then(() => true)]);
+      if (room || this.stopping) return;
+      await this.rescan(false);
     }
   }
 
@@ -187,15 +215,33 @@ export class Tailer implements RecoveryHost {
     if (own.size > file.readPos) return; // grew meanwhile: read on
     if (!this.options.oneshot && now - file.lastCheckMs < EOF_CHECK_INTERVAL_MS) return;
     file.lastCheckMs = now;
+    if (await this.movedAway(file)) await this.startDraining(file);
+  }
+
+  /** The path no longer leads to this file (renamed away or deleted). */
+  private async movedAway(file: TailedFile): Promise<boolean> {
     const current = await stat(file.path).catch(() => undefined);
-    if (current === undefined || current.ino !== file.fingerprint.ino || current.dev !== file.fingerprint.dev) {
-      // Renamed away or deleted: whatever the writer added before that is still read, then the file is closed.
-      file.state = 'draining';
-      file.drainArmed = false;
-      this.byPath.delete(file.path);
-      this.stats.rotations++;
-      this.rescanRequested = true;
-      await this.recovery.findUnseenSiblings(file.realPath);
+    return current === undefined || current.ino !== file.fingerprint.ino || current.dev !== file.fingerprint.dev;
+  }
+
+  /** Renamed away or deleted: whatever the writer added before that is still read, then the file is closed. */
+  private async startDraining(file: TailedFile): Promise<void> {
+    file.state = 'draining';
+    file.drainArmed = false;
+    this.byPath.delete(file.path);
+    this.stats.rotations++;
+    this.rescanRequested = true;
+    await this.recovery.findUnseenSiblings(file.realPath);
+  }
+
+  /**
+   * Rotations noticed by a look at each path, not only when the reader reaches a file's end: a reader far
+   * behind (or held back by the budget) would otherwise leave the new file unopened while it rotates too.
+   */
+  private async noticeMovedFiles(): Promise<void> {
+    this.lastMoveCheckMs = Date.now();
+    for (const file of [...this.byPath.values()]) {
+      if (file.state === 'active' && (await this.movedAway(file))) await this.startDraining(file);
     }
   }
 
@@ -208,9 +254,13 @@ export class Tailer implements RecoveryHost {
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     await file.handle.close().catch(() => undefined);
     this.inputNamed(file.input)?.closed?.(file.origin);
-    // A drained file's entry is dropped once the file has left the disk (see pruneDone), not before, so
-    // that a rescan never reads it again.
-    if (reason === 'drained' || reason === 'unreadable') this.options.checkpoints.markDone(file.key, file.realPath);
+    if (reason === 'drained' || reason === 'unreadable') {
+      // Done only once every record read from it is acknowledged (see onCommit): a restart before that
+      // reads it on from its committed offset. The entry follows the file to where it now is.
+      this.options.checkpoints.relocate(file.key, file.realPath);
+      if (file.acks.outstanding === 0) this.options.checkpoints.markDone(file.key, file.realPath);
+      else this.settling.set(file.key, file);
+    }
     this.stats.closed++;
   }
 
@@ -249,12 +299,18 @@ export class Tailer implements RecoveryHost {
   private async rescan(initial: boolean): Promise<void> {
     this.rescanRequested = false;
     this.lastRescanMs = Date.now();
+    if (!initial && this.lastRescanMs - this.lastMoveCheckMs >= this.options.rescanIntervalMs) await this.noticeMovedFiles();
     let opened = 0;
     for (const input of this.options.inputs) {
       for (const pattern of input.patterns) {
         for (const path of await expandGlob(pattern)) {
           if (this.byPath.has(path)) continue;
-          if (await this.openFile(input, path, initial && this.options.firstStart ? input.readFrom : 'beginning')) opened++;
+          if (!(await this.openFile(input, path, initial && this.options.firstStart ? input.readFrom : 'beginning'))) continue;
+          opened++;
+          // A file new to this run may have rotated before it was seen (created and rotated within one
+          // look, or while reading was held back): its rotated siblings written since the run began are read too.
+          const file = this.byPath.get(path);
+          if (!initial && file !== undefined) await this.recovery.findUnseenSiblings(file.realPath, this.startedAtMs - 1000);
         }
       }
     }
@@ -288,7 +344,8 @@ export class Tailer implements RecoveryHost {
       if (this.files.has(key)) return false;
       const checkpoints = this.options.checkpoints;
       const entry = known?.entry ?? checkpoints.get(key);
-      if (entry?.done) return false;
+      // Done means read to the end and acknowledged; an entry short of the file's end is read on whatever its flag says.
+      if (entry?.done && entry.offset >= info.size) return false;
       const description = input.describe(path, realPath, entry?.origin);
       if (description === undefined) return false;
       let generation = entry?.generation ?? 0;
@@ -343,13 +400,24 @@ export class Tailer implements RecoveryHost {
 
   private onCommit(file: TailedFile, position: number, releasedBytes: number): void {
     this.options.budget.release(releasedBytes);
-    if (!file.detached) this.options.checkpoints.update(file.key, position);
+    if (file.detached) return;
+    const checkpoints = this.options.checkpoints;
+    checkpoints.update(file.key, position);
+    if (file.state === 'closed' && file.acks.outstanding === 0 && this.settling.delete(file.key)) checkpoints.markDone(file.key, file.realPath);
   }
 
-  /** Bytes not yet committed, summed over open files (file size minus committed offset). */
+  /** Batches read and not yet acknowledged, over open files and files closed but not settled. */
+  undeliveredBatches(): number {
+    let total = 0;
+    for (const file of this.files.values()) total += file.acks.outstanding;
+    for (const file of this.settling.values()) total += file.acks.outstanding;
+    return total;
+  }
+
+  /** Bytes not yet committed, summed over open files and files closed but not settled (size minus committed offset). */
   bytesBehind(): number {
     let total = 0;
-    for (const file of this.files.values()) {
+    for (const file of [...this.files.values(), ...this.settling.values()]) {
       const committed = file.acks.committed ?? this.options.checkpoints.get(file.key)?.offset ?? 0;
       total += Math.max(0, file.knownSize - committed);
     }
