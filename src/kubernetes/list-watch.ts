@@ -3,7 +3,8 @@
  *   list with `resourceVersion=0` (answered from the API server's watch cache, not etcd), then watch from
  *   the list's resourceVersion with bookmarks; a cut stream resumes from the last version seen (no list);
  *   `410 Gone` — as the HTTP status or as an ERROR event — means that version left the server's history:
- *   list again, exactly once. Failures back off exponentially with jitter.
+ *   list again, exactly once. Failures back off exponentially with jitter; {@link ListWatch.retrySoon} cuts
+ *   a delay short when records are waiting for what the watch would bring (rate-limited).
  *
  * Why not @kubernetes/client-node's informer: its ListWatch stops for good on any error other than 410
  * (reconnecting and backing off is left to the caller), it keeps every full object (managedFields and
@@ -11,7 +12,6 @@
  * loop of two GETs over undici that keeps nothing but the resourceVersion; the cache decides what to keep.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ApiClient } from './api-client.js';
 import type { Backoff } from './backoff.js';
 import type { KubeList, KubeStatus, ObjectMeta, WatchEvent, WatchHandler } from './objects.js';
@@ -50,6 +50,8 @@ export interface ListWatchStats {
   watchCuts: number;
   /** watch streams the server ended normally (timeoutSeconds) */
   watchEnds: number;
+  /** delays before the next attempt cut short by {@link ListWatch.retrySoon} */
+  earlyRetries: number;
   resourceVersion: string | undefined;
   lastError: string | undefined;
 }
@@ -79,6 +81,7 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     unauthorized: 0,
     watchCuts: 0,
     watchEnds: 0,
+    earlyRetries: 0,
     resourceVersion: undefined,
     lastError: undefined,
   };
@@ -89,6 +92,17 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
   private isSynced = false;
   private syncWaiters: Array<() => void> = [];
   private readonly random: () => number;
+  /** when the current attempt (or the last one) started: early retries keep `backoff.minMs` from it */
+  private lastAttemptAt = 0;
+  /** the server's Retry-After: no attempt, early or not, before this time */
+  private notBefore = 0;
+  /**
+   * The last failure was the server refusing us (401/403: credentials or RBAC; 429 without Retry-After:
+   * overload), not being away: an early retry cannot help and, fleet-wide, would multiply the refusals.
+   */
+  private earlyRetryPointless = false;
+  /** the delay being slept before the next attempt, if any */
+  private pause: { until: number; timer: NodeJS.Timeout; wake: () => void } | undefined;
 
   constructor(private readonly options: ListWatchOptions<T>) {
     this.random = options.random ?? Math.random;
@@ -115,6 +129,26 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     this.releaseSyncWaiters();
   }
 
+  /**
+   * Someone needs what this watch would bring (records of a pod it has not seen) while it sleeps out a
+   * backoff delay, which can be as long as `backoff.maxMs` after an outage although the API server may
+   * be back already: attempt now instead. Rate-limited so that callers can ask as often as they like:
+   * no sooner than `backoff.minMs` after the previous attempt started (at most the rate of the first
+   * backoff step, which the server sees after any blip anyway) nor before a Retry-After the server gave;
+   * never when the server itself refused the last attempt. Nothing to do while an attempt is under way.
+   */
+  retrySoon(): void {
+    const pause = this.pause;
+    if (pause === undefined || this.stopped || this.earlyRetryPointless) return;
+    const now = Date.now();
+    const at = Math.max(now, this.lastAttemptAt + this.options.backoff.minMs, this.notBefore);
+    if (at >= pause.until) return;
+    clearTimeout(pause.timer);
+    pause.until = at;
+    pause.timer = setTimeout(pause.wake, at - now);
+    this.stats.earlyRetries++;
+  }
+
   /** Resolves after the first successful list, or when stopped. */
   whenSynced(): Promise<void> {
     if (this.isSynced || this.stopped) return Promise.resolve();
@@ -139,6 +173,8 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     let goneStreak = 0;
     while (!this.stopped) {
       let wait = 0;
+      this.lastAttemptAt = Date.now();
+      this.earlyRetryPointless = false;
       try {
         if (this.stats.resourceVersion === undefined) await this.list();
         const outcome = await this.watch();
@@ -163,20 +199,33 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
         this.stats.lastError = message;
         const status = error instanceof ApiError ? error.statusCode : 0;
         if (status === 401 || status === 403) this.stats.unauthorized++;
-        wait = Math.max(backoff.next(), error instanceof ApiError ? error.retryAfterMs : 0);
+        const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : 0;
+        this.notBefore = retryAfterMs > 0 ? Date.now() + retryAfterMs : 0;
+        this.earlyRetryPointless = status === 401 || status === 403 || (status === 429 && retryAfterMs === 0);
+        wait = Math.max(backoff.next(), retryAfterMs);
         this.options.log?.debug({ resource: this.options.resource, error: message, retryInMs: wait }, 'kubernetes API request failed');
         if (status === 401 || status === 403) this.options.log?.warn({ resource: this.options.resource, status, error: message }, 'kubernetes API refused the credentials (RBAC needs get/list/watch on pods and namespaces)');
         this.setConnected(false);
       }
-      if (wait > 0 && !this.stopped) {
-        try {
-          await delay(wait, undefined, { signal: this.abort.signal });
-        } catch {
-          break;
-        }
-      }
+      if (wait > 0 && !this.stopped) await this.sleep(wait);
     }
     this.setConnected(false);
+  }
+
+  /** Waits `ms` before the next attempt; ends early on stop(), or sooner when {@link retrySoon} asks. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.abort.signal;
+      if (signal.aborted) return resolve();
+      const wake = () => {
+        clearTimeout(this.pause?.timer);
+        this.pause = undefined;
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.pause = { until: Date.now() + ms, timer: setTimeout(wake, ms), wake };
+      signal.addEventListener('abort', wake);
+    });
   }
 
   private query(extra: string): string {

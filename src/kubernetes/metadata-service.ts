@@ -2,7 +2,8 @@
  * The Kubernetes metadata service: one pods watch filtered to this node (`spec.nodeName`, an indexed
  * field in the API server's watch cache, so each of 5,000 nodes costs the server one cheap watch) and one
  * cluster-wide namespaces watch (small objects, rare changes), feeding a {@link PodMetadataCache}.
- * Nothing here ever issues a request on behalf of a record.
+ * Nothing here ever issues a request on behalf of a record: a record of an unknown pod may at most cut a
+ * reconnect's backoff delay short, and {@link ListWatch.retrySoon} rate-limits that.
  */
 import type { Metadata } from '../event/record.js';
 import { UsageError } from '../cli/errors.js';
@@ -37,8 +38,10 @@ export interface PodMetadataLookup {
   metadataFor(entry: ContainerEntry, containerId: string | undefined, namespace: string, podName: string, containerName: string): Metadata;
   /**
    * A promise that settles (true: the pod is known now) when the pod appears or `timeoutMs` passes, or
-   * undefined when waiting is pointless: not synced, not connected, the name is known (under another
-   * uid), or this pod already timed out once.
+   * undefined when waiting is pointless: not synced, the name is known (under another uid), or this pod's
+   * wait already ran out (with the watch up; or, with it down, during the same outage). A new wait while
+   * the watch is down also asks for a reconnect now rather than after its backoff: a pod we have not seen
+   * may be one the API server has, now that it is back.
    */
   whenKnown(namespace: string, podName: string, timeoutMs: number): Promise<boolean> | undefined;
   /** The caller has files of this pod open: keep its metadata after deletion until released. */
@@ -72,12 +75,23 @@ interface Waiter {
 /** Pods that were waited for in vain are remembered (bounded) so their later batches ship at once. */
 const MAX_GIVEN_UP = 4096;
 
+function remember(set: Set<string>, key: string): void {
+  if (set.size >= MAX_GIVEN_UP) set.clear();
+  set.add(key);
+}
+
 export class KubernetesMetadata implements PodMetadataLookup {
   readonly cache: PodMetadataCache;
   private readonly pods: ListWatch<KubePod>;
   private readonly namespaces: ListWatch<KubeNamespace>;
   private readonly waiters = new Map<string, Waiter>();
+  /** pods not seen although the pods watch was up for their whole wait: not coming */
   private readonly givenUp = new Set<string>();
+  /** pods whose wait ran out with the pods watch down: waited for once more when it is back */
+  private readonly givenUpWhileDown = new Set<string>();
+  /** bumped on every connect and disconnect of the pods watch, to tell whether it stayed up for a wait */
+  private connectionEpoch = 0;
+  private wasConnected = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private waits = 0;
   private waitTimeouts = 0;
@@ -175,20 +189,26 @@ export class KubernetesMetadata implements PodMetadataLookup {
   }
 
   whenKnown(namespace: string, podName: string, timeoutMs: number): Promise<boolean> | undefined {
-    if (timeoutMs <= 0 || !this.pods.synced || !this.pods.connected) return undefined;
+    if (timeoutMs <= 0 || !this.pods.synced) return undefined;
+    const connected = this.pods.connected;
     const key = namespace + '/' + podName;
     const existing = this.waiters.get(key);
     if (existing !== undefined) return existing.promise;
-    if (this.givenUp.has(key)) return undefined;
+    if (this.givenUp.has(key) || this.givenUpWhileDown.has(key)) return undefined;
     // Known by name but not by the file's uid: an earlier pod of that name, long gone; nothing to wait for.
     if (this.cache.has(namespace, podName)) return undefined;
     this.waits++;
+    // Down is not "nothing is coming": after an API server restart the watch may sleep out a backoff of up
+    // to backoff.maxMs while the server already has this pod. Only a new wait asks (at most once per pod
+    // per outage, and the watches rate-limit it), so 5,000 nodes with records of unknown pods do not turn
+    // an outage into a request storm.
+    if (!connected) this.reconnectSoon();
+    const epoch = connected ? this.connectionEpoch : -1;
     let resolve!: (known: boolean) => void;
     const promise = new Promise<boolean>((r) => (resolve = r));
     const timer = setTimeout(() => {
       this.waitTimeouts++;
-      if (this.givenUp.size >= MAX_GIVEN_UP) this.givenUp.clear();
-      this.givenUp.add(key);
+      this.giveUp(key, epoch === this.connectionEpoch);
       this.settle(key, false);
     }, timeoutMs);
     this.waiters.set(key, { promise, resolve, timer });
@@ -208,6 +228,7 @@ export class KubernetesMetadata implements PodMetadataLookup {
       errors: p.errors + n.errors,
       unauthorized: p.unauthorized + n.unauthorized,
       watchCuts: p.watchCuts + n.watchCuts,
+      earlyRetries: p.earlyRetries + n.earlyRetries,
       waits: this.waits,
       waitTimeouts: this.waitTimeouts,
       synced: this.synced,
@@ -226,10 +247,28 @@ export class KubernetesMetadata implements PodMetadataLookup {
   }
 
   private podKnown(namespace: string, name: string): void {
-    if (this.waiters.size === 0 && this.givenUp.size === 0) return;
+    if (this.waiters.size === 0 && this.givenUp.size === 0 && this.givenUpWhileDown.size === 0) return;
     const key = namespace + '/' + name;
     this.givenUp.delete(key);
+    this.givenUpWhileDown.delete(key);
     this.settle(key, true);
+  }
+
+  /**
+   * A wait ran out. Only one the pods watch saw through from start to end shows the pod is not coming:
+   * its later batches ship at once for good. One that ended with the watch down is retried once the watch
+   * is back ({@link stateChanged} clears that set), so each pod waits at most once per outage. One during
+   * which the watch came back is not remembered: the next batch waits once more, with the watch up.
+   */
+  private giveUp(key: string, watchedThroughout: boolean): void {
+    if (watchedThroughout) remember(this.givenUp, key);
+    else if (!this.pods.connected) remember(this.givenUpWhileDown, key);
+  }
+
+  private reconnectSoon(): void {
+    this.pods.retrySoon();
+    // The pod's namespace may be new too (its labels are part of the pod's metadata).
+    if (!this.namespaces.connected) this.namespaces.retrySoon();
   }
 
   private wakeAll(): void {
@@ -237,8 +276,13 @@ export class KubernetesMetadata implements PodMetadataLookup {
   }
 
   private stateChanged(): void {
-    // The API went away: nothing is coming, so nobody should keep waiting.
-    if (!this.pods.connected) this.wakeAll();
+    // Waiters are not woken when the API goes away: it may be back within their bound (see whenKnown).
+    const connected = this.pods.connected;
+    if (connected !== this.wasConnected) {
+      this.wasConnected = connected;
+      this.connectionEpoch++;
+      if (connected) this.givenUpWhileDown.clear();
+    }
     if (this.pods.synced && !this.warnedEmpty && this.cache.stats().podsCached === 0) {
       this.warnedEmpty = true;
       this.options.log?.warn({ nodeName: this.options.nodeName }, 'the API server lists no pods on this node: is NODE_NAME set to spec.nodeName (Downward API)?');

@@ -20,6 +20,7 @@ export function registerKubernetesMetrics(registry: Registry, stats: () => Kuber
   counter(registry, 'logferry_kubernetes_watch_events_total', 'Watch events received (ADDED/MODIFIED/DELETED)', perResource((s) => s.events), resources);
   counter(registry, 'logferry_kubernetes_watch_cuts_total', 'Watch streams that broke and were resumed', perResource((s) => s.watchCuts), resources);
   counter(registry, 'logferry_kubernetes_errors_total', 'Failed API requests', perResource((s) => s.errors), resources);
+  counter(registry, 'logferry_kubernetes_early_retries_total', 'Reconnect backoff delays cut short because records of a pod not yet seen came in', perResource((s) => s.earlyRetries), resources);
   gauge(registry, 'logferry_kubernetes_connected', '1 while the pods watch is established', () => (stats().connected ? 1 : 0));
   gauge(registry, 'logferry_kubernetes_synced', '1 once this node\'s pods were listed', () => (stats().synced ? 1 : 0));
   gauge(registry, 'logferry_kubernetes_pods_cached', 'Pods in the metadata cache, deleted ones included', () => stats().podsCached);

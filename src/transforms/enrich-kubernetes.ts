@@ -6,8 +6,10 @@
  *
  * A record whose pod the cache does not know yet makes its batch wait (bounded) for the pod's ADDED
  * event, which can trail a short-lived pod's first lines; only batches with such records return a
- * Promise. With the API unreachable or not yet listed nothing waits: records go out with the metadata
- * their file name gives, and `metadataMissing` counts them.
+ * Promise. With the watch down (an API server restarting, say) the wait also makes the metadata service
+ * reconnect at once instead of after its backoff; if that fails, the wait still ends at its bound. Before
+ * the first list nothing waits. Records that go out unenriched keep the metadata their file name gives,
+ * and `metadataMissing` counts them.
  */
 import { ackRecord } from '../agent/acks.js';
 import type { FileContext, LogRecord, Metadata } from '../event/record.js';

@@ -1,6 +1,6 @@
 /**
  * The enrichment transform with the real metadata service and the fake API server: shared metadata per
- * container, bounded waits for pods that appear late, no waiting when the API is away, excluded pods
+ * container, bounded waits for pods that appear late (also while the API is away), excluded pods
  * acknowledged and counted, deleted pods' last lines still enriched.
  */
 import { test } from 'node:test';
@@ -107,19 +107,24 @@ test('a pod that never appears: one bounded wait, then file-name metadata, count
   assert.equal(service.stats().waitTimeouts, 1);
 });
 
-test('API unreachable: nothing waits, cached pods stay enriched, unknown ones ship with file-name metadata and are counted', async (t) => {
+test('API unreachable: cached pods stay enriched, an unknown pod waits no longer than its bound, then ships with file-name metadata, counted', async (t) => {
   const { fake, service, webFile } = await setup(t, { backoff: { minMs: 100, maxMs: 500 } });
-  const transform = new EnrichKubernetes(service, { waitForPodMs: 2000 });
+  const transform = new EnrichKubernetes(service, { waitForPodMs: 400 });
   const acks = new FileAcks();
   await fake.goDown('refuse');
   await until(() => !service.connected, 5000, 'disconnected');
   const unknown = containerFile({ namespace: 'shop', podName: 'new-pod', containerName: 'c' });
   const records = [...acks.batch(unknown, 2, 200).records, ...acks.batch(webFile, 2, 200).records];
-  const out = transform.process(records);
-  assert.ok(Array.isArray(out), 'no wait while the API is unreachable');
+  const started = Date.now();
+  const pending = transform.process(records);
+  assert.ok(pending instanceof Promise, 'the API may be back any moment: the unknown pod is waited for (bounded)');
+  const out = await pending;
+  const waited = Date.now() - started;
+  assert.ok(waited >= 380 && waited < 1400, `waited ${waited} ms`);
   assert.equal(out[0].meta, unknown.meta);
   assert.equal(doc(out[2]).kubernetes.deployment.name, 'web');
   assert.equal(transform.counters.metadataMissing, 2);
+  assert.equal(service.stats().waitTimeouts, 1);
   await fake.comeUp();
 });
 

@@ -146,7 +146,7 @@ test('410 Gone (as ERROR event, then as HTTP status): exactly one relist each, w
   assertListsWellFormed(fake);
 });
 
-test('API down for 30 s: no request storm, no waiting, metadata correct again after it returns', async (t) => {
+test('API down for 30 s: no request storm, waits end at their bound, metadata correct again after it returns', async (t) => {
   const fake = await cluster();
   const backoff = { minMs: 200, maxMs: 2000 };
   const { service } = await startService(fake, { backoff, waitForPodMs: 2000 });
@@ -157,12 +157,15 @@ test('API down for 30 s: no request storm, no waiting, metadata correct again af
   const listsBefore = fake.count('list');
   await fake.goDown('reset');
   await until(() => !service.connected, 5000, 'disconnect noticed');
-  assert.equal(service.whenKnown('shop', 'unknown-pod', 2000), undefined, 'API unreachable: nobody waits');
+  const waiting = service.whenKnown('shop', 'unknown-pod', 2000);
+  assert.ok(waiting instanceof Promise, 'API unreachable: it may be back any moment, so a wait is bounded, not refused');
   fake.addPod(makePod({ namespace: 'shop', name: 'born-during-outage', nodeName: 'node-a', labels: { app: 'new' }, containers: [{ name: 'c' }] }));
   fake.updatePod('shop', 'api', (p) => (p.metadata!.labels!.app = 'changed-during-outage'));
   fake.compactHistory();
   const downFor = 30_000;
   await sleep(downFor);
+  assert.equal(await waiting, false, 'the API stayed down: the wait ran out at its bound');
+  assert.equal(service.stats().waitTimeouts, 1);
   const attempts = fake.rejectedConnections;
   const bound = 2 * maxAttemptsWithin(downFor + 5000, backoff);
   assert.ok(attempts <= bound, `${attempts} connection attempts in 30 s > bound ${bound}`);
