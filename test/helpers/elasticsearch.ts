@@ -102,24 +102,38 @@ export interface StoredDoc {
  * particular order. A scroll: it reads hundreds of thousands of documents without a unique sort key.
  */
 export async function searchAll(url: string, index: string, query?: unknown): Promise<StoredDoc[]> {
-  await refresh(url, index);
   const docs: StoredDoc[] = [];
+  await scrollDocs(url, index, { query }, (page) => {
+    docs.push(...page);
+  });
+  return docs;
+}
+
+/**
+ * Like {@link searchAll}, one page at a time, so a caller checking a soak's documents never holds them all;
+ * `source` limits the fields returned (`_source` includes).
+ */
+export async function scrollDocs(url: string, index: string, options: { query?: unknown; source?: string[]; pageSize?: number }, onPage: (docs: StoredDoc[]) => void): Promise<number> {
+  await refresh(url, index);
+  let total = 0;
   let page = await esRequest(url, 'POST', `/${index}/_search?scroll=1m&${LENIENT}`, {
-    size: 5000,
+    size: options.pageSize ?? 5000,
     sort: ['_doc'],
-    ...(query ? { query } : {}),
+    ...(options.query ? { query: options.query } : {}),
+    ...(options.source ? { _source: options.source } : {}),
   });
   try {
     for (;;) {
       const hits = (page.hits?.hits ?? []) as StoredDoc[];
-      for (const hit of hits) docs.push({ _id: hit._id, _index: hit._index, _source: hit._source });
+      if (hits.length > 0) onPage(hits.map((hit) => ({ _id: hit._id, _index: hit._index, _source: hit._source ?? {} })));
+      total += hits.length;
       if (hits.length === 0 || !page._scroll_id) break;
       page = await esRequest(url, 'POST', '/_search/scroll', { scroll: '1m', scroll_id: page._scroll_id });
     }
   } finally {
     if (page._scroll_id) await esRequest(url, 'DELETE', '/_search/scroll', { scroll_id: page._scroll_id }).catch(() => undefined);
   }
-  return docs;
+  return total;
 }
 
 /** Delete the indices matching `pattern` (wildcards allowed; none matching is fine). */

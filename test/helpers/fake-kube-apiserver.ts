@@ -90,6 +90,8 @@ export class FakeKubeApiServer {
   readonly requests: RequestLogEntry[] = [];
   /** connections accepted and dropped at once while down in 'reset' mode */
   rejectedConnections = 0;
+  /** completed {@link restart} calls */
+  restarts = 0;
   /** answer an expired watch version with HTTP 410 instead of an ERROR event */
   goneAsHttpStatus = false;
   private readonly tokens: Set<string>;
@@ -115,6 +117,12 @@ export class FakeKubeApiServer {
     this.server.on('connection', (socket: Socket) => {
       if (this.mode === 'reset') {
         this.rejectedConnections++;
+        socket.destroy();
+        return;
+      }
+      // Accepted in the instant between goDown('refuse') and the listener closing: a stopped server
+      // serves nothing (and an open socket would keep server.close() waiting).
+      if (this.mode === 'refuse') {
         socket.destroy();
         return;
       }
@@ -251,6 +259,21 @@ export class FakeKubeApiServer {
     const wasRefusing = this.mode === 'refuse';
     this.mode = 'up';
     if (wasRefusing) await this.listen();
+  }
+
+  /**
+   * A process restart of the API server: every connection dropped, connections refused for `downMs`,
+   * then listening again on the same port with the same certificate, objects and resourceVersions (they
+   * live in etcd; new changes continue the counter). The watch cache starts empty at the current version,
+   * as a fresh kube-apiserver's does: a watch from that version resumes, one from any older version gets
+   * 410 Gone and must relist.
+   */
+  async restart(options: { downMs?: number } = {}): Promise<void> {
+    await this.goDown('refuse');
+    this.compactHistory();
+    this.restarts++;
+    if ((options.downMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, options.downMs));
+    await this.comeUp();
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync, copyFileSync, truncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface PodContainer {
   namespace: string;
@@ -27,16 +27,28 @@ export function containerIdFor(seed: string): string {
 
 /** One container's log file and symlink; containers of one pod share `uid`. */
 export function addContainer(root: string, namespace: string, pod: string, container: string, format: 'cri' | 'docker' = 'cri', uid: string = randomUUID()): PodContainer {
+  const c = planContainer(root, namespace, pod, container, format, uid);
+  createContainerFiles(c);
+  return c;
+}
+
+/**
+ * Where a container's log file and symlink will be, without creating them: a test can add the Pod to
+ * the API first and create the files afterwards, in the order a real node does it.
+ */
+export function planContainer(root: string, namespace: string, pod: string, container: string, format: 'cri' | 'docker' = 'cri', uid: string = randomUUID()): PodContainer {
   const containerId = containerIdFor(`${namespace}/${pod}/${container}/${uid}`);
-  const dir = join(root, 'var/log/pods', `${namespace}_${pod}_${uid}`, container);
-  mkdirSync(dir, { recursive: true });
-  const logPath = join(dir, '0.log');
-  writeFileSync(logPath, '');
-  const linkDir = join(root, 'var/log/containers');
-  mkdirSync(linkDir, { recursive: true });
-  const linkPath = join(linkDir, `${pod}_${namespace}_${container}-${containerId}.log`);
-  symlinkSync(logPath, linkPath);
+  const logPath = join(root, 'var/log/pods', `${namespace}_${pod}_${uid}`, container, '0.log');
+  const linkPath = join(root, 'var/log/containers', `${pod}_${namespace}_${container}-${containerId}.log`);
   return { namespace, pod, uid, container, containerId, logPath, linkPath, format };
+}
+
+/** The empty log file and the /var/log/containers symlink to it, as the runtime and kubelet create them. */
+export function createContainerFiles(c: PodContainer): void {
+  mkdirSync(dirname(c.logPath), { recursive: true });
+  writeFileSync(c.logPath, '');
+  mkdirSync(dirname(c.linkPath), { recursive: true });
+  symlinkSync(c.logPath, c.linkPath);
 }
 
 /** RFC 3339 with nanoseconds, the way containerd writes it. */
