@@ -46,6 +46,12 @@ interface CheckpointFile {
   version: number;
   /** when the file was last written (ms since epoch) */
   savedAt?: number;
+  /**
+   * when the last complete look for files began (ms): files that appeared after it may never have been
+   * seen. Not savedAt: checkpoints are still saved while a shutdown waits for acknowledgements, long after
+   * the tailer stopped looking.
+   */
+  scannedAt?: number;
   entries: CheckpointEntry[];
 }
 
@@ -60,14 +66,24 @@ export class CheckpointStore {
   readonly path: string;
   /** when the previous run last saved (undefined: there was no previous run) */
   readonly previousSavedAt: number | undefined;
+  /**
+   * when the previous run's last complete look for files began (its last save for files written before
+   * this was recorded; undefined: there was no previous run)
+   */
+  readonly previousScannedAt: number | undefined;
+  /** this run's: see {@link markScanned} */
+  private scannedAt: number | undefined;
 
   constructor(dataDir: string) {
     this.path = join(dataDir, 'checkpoints.json');
     mkdirSync(dataDir, { recursive: true });
-    this.previousSavedAt = this.load();
+    const previous = this.load();
+    this.previousSavedAt = previous?.savedAt;
+    this.previousScannedAt = previous?.scannedAt;
+    this.scannedAt = this.previousScannedAt;
   }
 
-  private load(): number | undefined {
+  private load(): { savedAt: number; scannedAt: number } | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -87,7 +103,16 @@ export class CheckpointStore {
       throw new CheckpointError(`checkpoints ${this.path}: unsupported format version ${String(parsed.version)} (this logferry reads ${CHECKPOINT_FORMAT_VERSION})`);
     }
     for (const entry of parsed.entries) this.entries.set(entry.key, entry);
-    return parsed.savedAt ?? 0;
+    const savedAt = parsed.savedAt ?? 0;
+    return { savedAt, scannedAt: parsed.scannedAt ?? savedAt };
+  }
+
+  /**
+   * A look for files that began at `startedAtMs` is complete. Rides along with the next save (not a
+   * reason to write): a restart that reads an older value only looks further back.
+   */
+  markScanned(startedAtMs: number): void {
+    this.scannedAt = startedAtMs;
   }
 
   get(key: string): CheckpointEntry | undefined {
@@ -151,7 +176,7 @@ export class CheckpointStore {
    */
   flush(force = false): void {
     if (!this.dirty && !force) return;
-    const body: CheckpointFile = { version: CHECKPOINT_FORMAT_VERSION, savedAt: Date.now(), entries: [...this.entries.values()] };
+    const body: CheckpointFile = { version: CHECKPOINT_FORMAT_VERSION, savedAt: Date.now(), scannedAt: this.scannedAt, entries: [...this.entries.values()] };
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w', 0o644);
     try {

@@ -4,7 +4,9 @@
  *   - a rotated file read to its end during an outage, then a shutdown past its deadline: the restart must
  *     read the file's unacknowledged tail (it used to be marked done when read, not when acknowledged);
  *   - files created, and rotated away, while the in-flight budget is full: they must be found and read
- *     once there is room (discovery used to stop while reading waited for budget).
+ *     once there is room (discovery used to stop while reading waited for budget);
+ *   - a pod created and rotated while a shutdown waited for acknowledgements: the restart must look for
+ *     rotations since the last look for files, not since the last checkpoint save (found by soak seed 2026).
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -111,6 +113,42 @@ describe('combined faults', () => {
       agent = startAgentProcess({ args, env });
       await assertExactlyOnce(server.url, node, [...markers('d-a', 2000), ...markers('d-b', 3000), ...markers('d-c', 1000)], agent);
       assert.ok(entry.done !== true, `a file whose records were not acknowledged was marked done: ${JSON.stringify(entry)}`);
+    } finally {
+      agent.child.kill('SIGTERM');
+      await agent.exited;
+    }
+  });
+
+  it('a pod created and rotated while a shutdown waits for acknowledgements: its first file is read after the restart', async (t) => {
+    const server = await privateElasticsearch(t);
+    if (!server) return;
+    const node = `node-cf-shutdown-${process.pid}`;
+    const tree = join(root, 'shutdown');
+    const dataDir = join(root, 'shutdown-data');
+    const busy = addContainer(tree, 'ns', 'pod-busy', 'app', 'cri');
+    const args = ['run', '--root', tree, '--data-dir', dataDir, '--config', config('shutdown', { shutdownGraceMs: 60000 })];
+    const env = { ELASTICSEARCH_HOSTS: server.url, NODE_NAME: node };
+    let agent = startAgentProcess({ args, env });
+    try {
+      writeLines(busy, 'u-a', 0, 500);
+      await until('the first lines stored', async () => (await docsForNode(server.url, node)).length === 500);
+      await server.stop();
+      writeLines(busy, 'u-b', 0, 500);
+      await sleep(1500);
+      // The tailer stops at once; the shutdown then waits for Elasticsearch, saving checkpoints as
+      // acknowledgements come in, well after the last look for files.
+      agent.child.kill('SIGTERM');
+      await sleep(1500);
+      const late = addContainer(tree, 'ns', 'pod-late', 'app', 'cri');
+      writeLines(late, 'l-a', 0, 300);
+      rotateByRename(late, 'first');
+      writeLines(late, 'l-b', 0, 100);
+      await sleep(2000);
+      await server.start();
+      const exit = await agent.exited;
+      assert.equal(exit.code, 0, agent.stderr());
+      agent = startAgentProcess({ args, env });
+      await assertExactlyOnce(server.url, node, [...markers('u-a', 500), ...markers('u-b', 500), ...markers('l-a', 300), ...markers('l-b', 100)], agent);
     } finally {
       agent.child.kill('SIGTERM');
       await agent.exited;

@@ -70,9 +70,10 @@ export class Recovery {
   /**
    * Files rotated while the agent was down that it never opened (several rotations in a row, or a crash
    * before it saved): rotated siblings of the current files, unknown to the checkpoints, modified after the
-   * previous run last saved. They hold lines written since then, so they are read from the beginning.
+   * previous run's last complete look for files began. They hold lines written since then, so they are read
+   * from the beginning.
    */
-  async recoverUnseenRotations(previousSavedAt: number): Promise<void> {
+  async recoverUnseenRotations(previousScannedAt: number): Promise<void> {
     const known = new Set<string>();
     const byContent = new Map<string, CheckpointEntry>();
     // Per directory, when the agent first opened a file there: a sibling written since then and unknown to
@@ -97,7 +98,7 @@ export class Recovery {
             if (name === stem || !name.startsWith(stem) || name.endsWith('.gz') || name.endsWith('.tmp')) continue;
             const sibling = join(dir, name);
             const info = await stat(sibling).catch(() => undefined);
-            const since = Math.min(firstOpened.get(dir) ?? Infinity, previousSavedAt) - 1000;
+            const since = Math.min(firstOpened.get(dir) ?? Infinity, previousScannedAt) - 1000;
             if (info === undefined || !info.isFile() || known.has(`${info.dev}:${info.ino}`) || info.mtimeMs < since) continue;
             const fingerprint = await this.fingerprintOf(sibling);
             if (fingerprint === undefined || this.host.files.has(identityKey(fingerprint))) continue;

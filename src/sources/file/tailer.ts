@@ -120,9 +120,9 @@ export class Tailer implements RecoveryHost {
   }
 
   private async loop(): Promise<void> {
-    const previousRun = this.options.checkpoints.previousSavedAt;
+    const previousScan = this.options.checkpoints.previousScannedAt;
     await this.recovery.recoverCheckpoints();
-    if (previousRun !== undefined) await this.recovery.recoverUnseenRotations(previousRun);
+    if (previousScan !== undefined) await this.recovery.recoverUnseenRotations(previousScan);
     await this.rescan(true);
     // Saved at once: a restart, even right after a crash, must know this run began and which files it opened.
     this.options.checkpoints.flush(true);
@@ -298,7 +298,7 @@ export class Tailer implements RecoveryHost {
 
   private async rescan(initial: boolean): Promise<void> {
     this.rescanRequested = false;
-    this.lastRescanMs = Date.now();
+    const startedAt = (this.lastRescanMs = Date.now());
     if (!initial && this.lastRescanMs - this.lastMoveCheckMs >= this.options.rescanIntervalMs) await this.noticeMovedFiles();
     let opened = 0;
     for (const input of this.options.inputs) {
@@ -315,6 +315,7 @@ export class Tailer implements RecoveryHost {
       }
     }
     if (!initial) await this.recovery.pruneDone();
+    this.options.checkpoints.markScanned(startedAt);
     // New files are recorded right away, so a crash before the next periodic save cannot forget them.
     if (opened > 0 && !initial) this.options.checkpoints.flush();
   }
