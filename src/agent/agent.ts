@@ -100,13 +100,14 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       deletedBytesHeld: () => tailer.deletedBytesHeld(),
       inflightBytes: () => budget.inUse,
       backpressureMs: () => budget.blockedMs,
+      journald: journald && (() => journald.stats()),
       extra: registerMetrics,
     });
     sinkHooks.onRequest = sinkLatencyHistogram(registry, sink.name);
     try {
       const { server, port } = await startHttpServer(config.server.address, registry, {
         live: () => !stopping,
-        ready: () => (sink.healthy() ? { ready: true } : { ready: false, reason: `${sink.name} unreachable` }),
+        ready: () => (sink.healthy() ? (journald?.readiness() ?? { ready: true }) : { ready: false, reason: `${sink.name} unreachable` }),
       });
       metricsPort = port;
       closeServer = () => new Promise((resolve) => server.close(() => resolve()));

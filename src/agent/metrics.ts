@@ -2,6 +2,8 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { mirroredCounter as mirrored, mirroredGauge as gauge } from '../server/mirrored-metrics.js';
 import type { SinkStats } from '../sinks/sink.js';
+import { registerJournaldMetrics } from '../sources/journald/metrics.js';
+import type { JournaldStats } from '../sources/journald/source.js';
 import type { TailerStats } from '../sources/file/stats.js';
 import type { PipelineCounters } from './pipeline.js';
 
@@ -15,6 +17,7 @@ export interface MetricSources {
   deletedBytesHeld?: () => number;
   inflightBytes: () => number;
   backpressureMs: () => number;
+  journald?: () => JournaldStats;
   extra?: (registry: Registry) => void;
 }
 
@@ -46,6 +49,7 @@ export function createMetrics(sources: MetricSources): Registry {
   if (sources.deletedBytesHeld) gauge(registry, 'logferry_deleted_bytes_held', 'Bytes of deleted files kept open until drained', sources.deletedBytesHeld);
   gauge(registry, 'logferry_inflight_bytes', 'Bytes read and not yet acknowledged', sources.inflightBytes);
   mirroredCounter(registry, 'logferry_backpressure_seconds_total', 'Time sources waited for the sink', () => sources.backpressureMs() / 1000);
+  if (sources.journald) registerJournaldMetrics(registry, sources.journald);
   sources.extra?.(registry);
   return registry;
 }

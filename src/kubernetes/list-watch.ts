@@ -13,7 +13,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { ApiClient } from './api-client.js';
-import type { Backoff } from './backoff.js';
+import type { Backoff } from '../core/backoff.js';
 import type { KubeList, KubeStatus, ObjectMeta, WatchEvent, WatchHandler } from './objects.js';
 
 export interface KubeLog {

@@ -8,7 +8,7 @@
 import type { Metadata } from '../event/record.js';
 import { UsageError } from '../cli/errors.js';
 import { resolveApiClient, type ApiClient, type ResolveOptions } from './api-client.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../core/backoff.js';
 import type { KubernetesConfig } from './config.js';
 import { ListWatch, type KubeLog, type ListWatchStats } from './list-watch.js';
 import type { KubeNamespace, KubePod } from './objects.js';

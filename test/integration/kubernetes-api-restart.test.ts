@@ -12,7 +12,7 @@ import { deploymentPod, makeNamespace, makePod } from '../helpers/fake-kube-obje
 import { containerFile, FileAcks } from '../helpers/kube-records.js';
 import { startService, until } from '../helpers/kube-service.js';
 import { EnrichKubernetes } from '../../src/transforms/enrich-kubernetes.js';
-import { maxAttemptsWithin } from '../../src/kubernetes/backoff.js';
+import { maxAttemptsWithin } from '../../src/core/backoff.js';
 import type { KubernetesConfigInput } from '../../src/kubernetes/config.js';
 import type { LogRecord } from '../../src/event/record.js';
 import { registerKubernetesMetrics } from '../../src/kubernetes/metrics.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FakeKubeApiServer } from '../helpers/fake-kube-apiserver.js';
 import { deploymentPod, makeNamespace, makePod } from '../helpers/fake-kube-objects.js';
 import { sleep, startService, until } from '../helpers/kube-service.js';
-import { maxAttemptsWithin } from '../../src/kubernetes/backoff.js';
+import { maxAttemptsWithin } from '../../src/core/backoff.js';
 
 const doc = (json: string | undefined) => JSON.parse('{' + json + '}');
 
