@@ -38,7 +38,7 @@ export interface PodMetadataLookup {
   metadataFor(entry: ContainerEntry, containerId: string | undefined, namespace: string, podName: string, containerName: string): Metadata;
   /**
    * A promise that settles (true: the pod is known now) when the pod appears or `timeoutMs` passes, or
-   * undefined when waiting is pointless: not synced, the name is known (under another uid), or this pod's
+   * undefined when waiting is pointless: the name is known (under another uid), or this pod's
    * wait already ran out (with the watch up; or, with it down, during the same outage). A new wait while
    * the watch is down also asks for a reconnect now rather than after its backoff: a pod we have not seen
    * may be one the API server has, now that it is back.
@@ -152,7 +152,7 @@ export class KubernetesMetadata implements PodMetadataLookup {
     ]);
     clearTimeout(timer);
     if (!this.pods.synced) {
-      this.options.log?.warn({ server: this.options.client.server, source: this.options.client.source, error: this.pods.stats.lastError, waitedMs: limit }, 'kubernetes metadata not available yet; shipping records with file-name metadata until it is');
+      this.options.log?.warn({ server: this.options.client.server, source: this.options.client.source, error: this.pods.stats.lastError, waitedMs: limit }, 'kubernetes metadata not available yet; records of each pod wait up to waitForPodMs for it, then ship with file-name metadata until it is');
     }
   }
 
@@ -189,7 +189,9 @@ export class KubernetesMetadata implements PodMetadataLookup {
   }
 
   whenKnown(namespace: string, podName: string, timeoutMs: number): Promise<boolean> | undefined {
-    if (timeoutMs <= 0 || !this.pods.synced) return undefined;
+    // Not listed yet (an agent restarted while the API server is down) waits too: shipping now would
+    // leave the pod's records without labels for good, while the list may be a retry away.
+    if (timeoutMs <= 0) return undefined;
     const connected = this.pods.connected;
     const key = namespace + '/' + podName;
     const existing = this.waiters.get(key);

@@ -150,3 +150,30 @@ test('the API server refusing the credentials (401): unknown pods\' records stil
   assert.match(await registry.metrics(), /logferry_kubernetes_early_retries_total\{resource="pods"\} 0\n/);
   assert.equal(service.stats().waitTimeouts, batches.length);
 });
+
+test('agent started while the API server is down: a pod\'s records wait, the first list is retried at once, and they get the pod\'s labels', async (t) => {
+  const waitForPodMs = 5000;
+  const fake = await FakeKubeApiServer.start();
+  fake.addNamespace(makeNamespace('shop', { team: 'payments' }));
+  const uid = '0b7e2c1a-0000-4000-8000-000000000031';
+  fake.addPod(makePod({ namespace: 'shop', name: 'early-1', uid, nodeName: 'node-a', labels: { app: 'early' }, containers: [{ name: 'app', image: 'shop/early:1' }] }));
+  await fake.goDown('refuse');
+  const { service } = await startService(fake, { startTimeoutMs: 200, waitForPodMs, backoff: { minMs: 200, maxMs: 30_000 } });
+  t.after(async () => {
+    await service.stop();
+    await fake.close();
+  });
+  assert.equal(service.synced, false);
+  await until(() => service.stats().pods.errors >= 6, 20_000, 'the backoff to grow');
+  await fake.comeUp();
+  const comeUpAt = Date.now();
+  const transform = new EnrichKubernetes(service, { waitForPodMs });
+  const out = await transform.process(new FileAcks().batch(containerFile({ namespace: 'shop', podName: 'early-1', containerName: 'app', podUid: uid }), 3, 300).records);
+  const tookMs = Date.now() - comeUpAt;
+  t.diagnostic(`enriched ${tookMs} ms after the API server came up`);
+  const d = doc(out[0]);
+  assert.equal(d.kubernetes.labels.app, 'early');
+  assert.equal(d.container.image.name, 'shop/early:1');
+  assert.equal(transform.counters.metadataMissing, 0);
+  assert.ok(tookMs < 2500, `took ${tookMs} ms: the first list's backoff (≥ 3.2 s) was not cut short`);
+});

@@ -128,22 +128,28 @@ test('API unreachable: cached pods stay enriched, an unknown pod waits no longer
   await fake.comeUp();
 });
 
-test('never synced (API down from the start): records ship at once with file-name metadata', async () => {
+test('never synced (API down from the start): a pod\'s first batch waits its bound, then it ships with file-name metadata, counted', async () => {
   const fake = await FakeKubeApiServer.start();
   const url = fake.url;
   await fake.close();
   const { createKubernetesMetadata } = await import('../../src/kubernetes/metadata-service.js');
   const { kubernetesConfigSchema } = await import('../../src/kubernetes/config.js');
-  const service = (await createKubernetesMetadata(kubernetesConfigSchema.parse({ apiServer: url, nodeName: 'node-a', startTimeoutMs: 200, backoff: { minMs: 100, maxMs: 200 } }), { env: {} }))!;
+  const service = (await createKubernetesMetadata(kubernetesConfigSchema.parse({ apiServer: url, nodeName: 'node-a', startTimeoutMs: 200, waitForPodMs: 300, backoff: { minMs: 100, maxMs: 200 } }), { env: {} }))!;
   await service.start();
   try {
     assert.equal(service.synced, false);
-    const transform = new EnrichKubernetes(service);
+    const transform = new EnrichKubernetes(service, { waitForPodMs: 300 });
     const file = containerFile({ namespace: 'shop', podName: 'p', containerName: 'c' });
-    const out = transform.process(new FileAcks().batch(file, 5, 500).records);
-    assert.ok(Array.isArray(out));
+    const acks = new FileAcks();
+    const first = transform.process(acks.batch(file, 5, 500).records);
+    assert.ok(first instanceof Promise, 'not listed yet is not "nothing is coming"');
+    const out = await first;
     assert.equal(out.length, 5);
     assert.equal(transform.counters.metadataMissing, 5);
+    assert.equal(service.stats().waitTimeouts, 1);
+    // Given up for this outage: later batches of the pod go at once.
+    const later = transform.process(acks.batch(file, 2, 200, 500).records);
+    assert.ok(Array.isArray(later));
   } finally {
     await service.stop();
   }
