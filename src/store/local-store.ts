@@ -7,6 +7,7 @@
  * ranges, and the full-text index (FTS5, keyed by the same rowid) yields its matches in time order too.
  * Per-file and per-pod facts (file path, pod uid, container id, labels, ...) are stored once in `sources`;
  * a row keeps the per-line part of the ECS document and the few short columns its indexes need.
+ * Retention deletes rowid ranges too, counting from when rows arrived (see arrivals.ts).
  *
  * Durability: WAL with synchronous=FULL. The sink acknowledges records (and the agent then moves its
  * checkpoints) right after COMMIT returns, so a commit must be on disk by then: with NORMAL a power loss
@@ -17,8 +18,10 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { MetadataFields } from '../event/record.js';
 import { storeDir, storePath, unshardedStorePath } from './paths.js';
+import { Arrivals, LATE_MICROS } from './arrivals.js';
 import { createSchema, SLOT_BITS } from './schema.js';
 import { slotRange, STORE_SHARDS } from './shards.js';
+import { F_BODY_END, F_ID_END, F_LEVEL, F_MESSAGE_END, F_SOURCE, F_STREAM, F_TS, ROW_FIELDS, type FlatRows } from './row-buffer.js';
 
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
 
@@ -26,111 +29,7 @@ export { storePath } from './paths.js';
 export { STORE_SHARDS } from './shards.js';
 export { SLOT_BITS, STORE_SCHEMA_VERSION } from './schema.js';
 
-/**
- * Rows as the sink hands them to the store (built by RowEncoder through {@link RowBuffer}): per row
- * {@link ROW_FIELDS} numbers — microseconds since the epoch, source key (see {@link SourceDescriptor}),
- * level and stream (indexes into `words`, -1 for none), and where the row's id, message and body end in
- * `text` — and the UTF-8 of the id, message and body (the ECS document without its per-source parts),
- * one row after the other.
- *
- * Bytes, not strings, because they cross to the writer thread: the two buffers are transferred, not
- * cloned, and the writer binds byte ranges (CAST(? AS TEXT) in SQL) instead of turning them into strings
- * and back into UTF-8. So no thread holds a batch as 40,000 strings long enough for them to be promoted
- * and collected by a full GC (GC was ~9% of the writer thread and ~20% of the main thread; a cloned
- * batch also cost ~1.7 µs per row).
- * Namespace, pod and container are per source: the writer takes them from the source's descriptor.
- */
-export interface FlatRows {
-  count: number;
-  numbers: Float64Array;
-  text: Uint8Array;
-  words: string[];
-}
-export const ROW_FIELDS = 7;
-const F_TS = 0;
-const F_SOURCE = 1;
-const F_LEVEL = 2;
-const F_STREAM = 3;
-const F_ID_END = 4;
-const F_MESSAGE_END = 5;
-const F_BODY_END = 6;
-
-/**
- * Buffers of committed batches, back from the writer for the next ones: without them the writer
- * thread, which allocates little and so rarely collects, held ~60 MB of dead batches (measured external
- * memory 12 → 71 MB between its GCs), and every batch grew its buffers from small again.
- */
-const spareBuffers: Array<{ numbers: Float64Array; text: Buffer }> = [];
-/** one being filled, two in flight (see sink.ts) */
-const MAX_SPARE = 3;
-
-/** A growing {@link FlatRows}. */
-export class RowBuffer implements FlatRows {
-  count = 0;
-  numbers: Float64Array;
-  text: Buffer;
-  words: string[] = [];
-  private textLength = 0;
-  private readonly wordIndex = new Map<string, number>();
-
-  constructor() {
-    const spare = spareBuffers.pop();
-    this.numbers = spare?.numbers ?? new Float64Array(1024 * ROW_FIELDS);
-    this.text = spare?.text ?? Buffer.allocUnsafeSlow(256 * 1024);
-  }
-
-  /** Give a committed (or failed) batch's buffers back for reuse; nothing may read them afterwards. */
-  static recycle(numbers: Float64Array, text: Uint8Array): void {
-    if (spareBuffers.length < MAX_SPARE && numbers.byteLength > 0 && text.byteLength > 0) {
-      spareBuffers.push({ numbers, text: Buffer.from(text.buffer, text.byteOffset, text.byteLength) });
-    }
-  }
-
-  /** Append a row; `level` and `stream` are short, repeated values (kept once per batch). */
-  push(ts: number, source: number, level: string | undefined, stream: string | undefined, id: string, message: string, body: string): void {
-    let at = this.count * ROW_FIELDS;
-    if (at + ROW_FIELDS > this.numbers.length) {
-      const grown = new Float64Array(this.numbers.length * 2);
-      grown.set(this.numbers);
-      this.numbers = grown;
-    }
-    // A UTF-16 code unit is at most 3 bytes of UTF-8.
-    const most = this.textLength + (id.length + message.length + body.length) * 3;
-    if (most > this.text.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(most, this.text.length * 2));
-      this.text.copy(grown, 0, 0, this.textLength);
-      this.text = grown;
-    }
-    const n = this.numbers;
-    n[at++] = ts;
-    n[at++] = source;
-    n[at++] = level === undefined ? -1 : this.word(level);
-    n[at++] = stream === undefined ? -1 : this.word(stream);
-    n[at++] = this.textLength = this.write(id, this.textLength);
-    n[at++] = this.textLength = this.write(message, this.textLength);
-    n[at] = this.textLength = this.write(body, this.textLength);
-    this.count++;
-  }
-
-  /** The buffers to transfer to another thread (the batch is then unusable here). */
-  transferList(): ArrayBuffer[] {
-    return [this.numbers.buffer as ArrayBuffer, this.text.buffer as ArrayBuffer];
-  }
-
-  private write(value: string, at: number): number {
-    return at + this.text.write(value, at);
-  }
-
-  private word(value: string): number {
-    let index = this.wordIndex.get(value);
-    if (index === undefined) {
-      index = this.words.length;
-      this.words.push(value);
-      this.wordIndex.set(value, index);
-    }
-    return index;
-  }
-}
+export { ROW_FIELDS, RowBuffer, type FlatRows } from './row-buffer.js';
 
 const decoder = new TextDecoder();
 
@@ -255,8 +154,12 @@ export class LocalStore {
   /** this shard's slots: rowids of its rows have their low bits in [firstSlot, lastSlot] */
   private readonly firstSlot: number;
   private readonly lastSlot: number;
+  /** when rows arrived, for retention (see arrivals.ts); undefined when read-only */
+  private readonly arrivalBook: Arrivals | undefined;
+  /** milliseconds since the epoch: arrival times (tests inject a clock) */
+  private readonly now: () => number;
 
-  constructor(dataDir: string, options: { readonly?: boolean; shard?: number } = {}) {
+  constructor(dataDir: string, options: { readonly?: boolean; shard?: number; now?: () => number } = {}) {
     const shard = options.shard ?? 0;
     this.path = storePath(dataDir, shard);
     ({ first: this.firstSlot, last: this.lastSlot } = slotRange(shard, STORE_SHARDS));
@@ -276,6 +179,14 @@ export class LocalStore {
       throw this.wrap(error, 'cannot open the local store');
     }
     this.statements = readonly ? undefined : this.prepareWriter();
+    this.arrivalBook = readonly ? undefined : new Arrivals(this.db);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The writer's record of when rows arrived, and retention's deletes (see arrivals.ts). */
+  get arrivals(): Arrivals {
+    if (this.arrivalBook === undefined) throw new StoreError(`the local store ${this.path} was opened read-only`, 'SQLITE_READONLY', this.path);
+    return this.arrivalBook;
   }
 
   private prepareWriter() {
@@ -302,9 +213,6 @@ export class LocalStore {
       addSource: db.prepare(`INSERT INTO sources (path, meta, namespace, pod, container, node, service, labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       touchSource: db.prepare(`UPDATE sources SET last_ts = max(last_ts, ?) WHERE id = ?`),
       oldest: db.prepare(`SELECT rowid >> ${SLOT_BITS} FROM logs ORDER BY rowid LIMIT 1`).pluck(),
-      nthOldest: db.prepare(`SELECT rowid FROM logs ORDER BY rowid LIMIT 1 OFFSET ?`).pluck().safeIntegers(true),
-      deleteUpTo: db.prepare(`DELETE FROM logs WHERE rowid <= ?`),
-      deleteFtsUpTo: db.prepare(`DELETE FROM logs_fts WHERE rowid <= ?`),
     };
   }
 
@@ -348,7 +256,11 @@ export class LocalStore {
    */
   insert(rows: FlatRows, sources: readonly SourceDescriptor[] = []): number {
     const s = this.writer();
+    const arrivals = this.arrivals;
     const count = rows.count;
+    // One arrival time for the transaction (µs): its rows become visible together at COMMIT.
+    const arrival = this.now() * 1000;
+    const lateBefore = arrival - LATE_MICROS;
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
@@ -378,6 +290,7 @@ export class LocalStore {
         for (const i of timeOrder(nums, count)) {
           const at = i * ROW_FIELDS;
           const ts = nums[at + F_TS];
+          if (ts < lateBefore) arrivals.noteLate(ts);
           const source = this.sourceIds.get(nums[at + F_SOURCE]);
           if (source === undefined) throw new StoreError(`internal: row ${decoder.decode(idOf(rows, i))} names unknown source ${nums[at + F_SOURCE]}`, 'INTERNAL', this.path);
           newest.set(source.id, ts); // rows come in time order: the last one is the newest
@@ -418,11 +331,13 @@ export class LocalStore {
         // The last, partial chunk row by row (its slots are reserved already).
         for (let k = 0; k < n; k++) inserted += this.insertRow(rows, chunkRows[k], this.sourceOf(rows, chunkRows[k]), chunkSlots[k]);
         for (const [source, ts] of newest) s.touchSource.run(ts, source);
+        arrivals.record(arrival);
         this.db.exec('COMMIT');
         return inserted;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         this.nextSlot.clear();
+        arrivals.rolledBack();
         // The ids of sources inserted in the rolled-back transaction are gone too.
         for (const descriptor of sources) this.sourceIds.delete(descriptor.key);
         throw error;
@@ -536,30 +451,6 @@ export class LocalStore {
   /** The oldest record's time (microseconds), or undefined when empty. */
   oldestMicros(): number | undefined {
     return this.writer().oldest.get() as number | undefined;
-  }
-
-  /**
-   * Delete up to `limit` of the oldest rows, but only those older than `beforeMicros` (when given).
-   * One short transaction; returns the rows deleted.
-   */
-  deleteOldest(limit: number, beforeMicros?: number): number {
-    const s = this.writer();
-    try {
-      return this.db.transaction(() => {
-        let upTo = s.nthOldest.get(limit - 1) as bigint | undefined;
-        if (upTo === undefined) upTo = (this.db.prepare('SELECT max(rowid) FROM logs').pluck().safeIntegers(true).get() as bigint | null) ?? undefined;
-        if (upTo === undefined) return 0;
-        if (beforeMicros !== undefined) {
-          const bound = (BigInt(Math.floor(beforeMicros)) << BigInt(SLOT_BITS)) - 1n;
-          if (bound < upTo) upTo = bound;
-        }
-        const deleted = s.deleteUpTo.run(upTo).changes;
-        if (deleted > 0) s.deleteFtsUpTo.run(upTo);
-        return deleted;
-      })();
-    } catch (error) {
-      throw this.wrap(error, 'retention failed');
-    }
   }
 
   /** Give freed pages back to the file system and fold full-text tombstones, a bounded amount at a time. */

@@ -51,6 +51,19 @@ const TABLES = `
   INSERT INTO logs_fts (logs_fts, rank) VALUES ('automerge', 8);
 `;
 
+/**
+ * Time ranges of rows that arrived late (their time more than an hour before their arrival), with when
+ * they arrived: retention keeps them for the retention period from arrival (see arrivals.ts).
+ */
+const LATE_ARRIVALS_TABLE = `
+  CREATE TABLE IF NOT EXISTS late_arrivals (
+    id INTEGER PRIMARY KEY,
+    first INTEGER NOT NULL, -- record time of the range's oldest row, µs
+    last INTEGER NOT NULL, -- record time of its newest row, µs
+    arrived INTEGER NOT NULL -- when its newest rows arrived, µs
+  );
+`;
+
 /** Apply settings and create the tables (writer), or check the version (reader). */
 export function createSchema(db: Database.Database, path: string, writer: boolean): void {
   if (writer) {
@@ -86,10 +99,13 @@ export function createSchema(db: Database.Database, path: string, writer: boolea
     if (!hasLogs) throw Object.assign(new Error(`${path} is not a logferry local store (no logs table)`), { code: 'SCHEMA' });
     return;
   }
+  db.exec('BEGIN');
   if (!hasLogs) {
-    db.exec('BEGIN');
     db.exec(TABLES);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(STORE_SCHEMA_VERSION));
-    db.exec('COMMIT');
   }
+  // Added to version 4 without a new version number, also to stores written before it: readers never
+  // use it, and a writer without it only deletes by record time, as writers did before it existed.
+  db.exec(LATE_ARRIVALS_TABLE);
+  db.exec('COMMIT');
 }

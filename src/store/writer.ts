@@ -41,7 +41,7 @@ export class InProcessWriter implements StoreWriter {
   }
 
   async open(): Promise<void> {
-    this.store = new LocalStore(this.options.dataDir, { shard: this.options.shard });
+    this.store = new LocalStore(this.options.dataDir, { shard: this.options.shard, now: this.options.now });
     this.retention = new Retention(this.store, this.options);
   }
 
@@ -84,6 +84,7 @@ export class WorkerWriter implements StoreWriter {
 
   constructor(private readonly options: WriterOptions) {
     this.path = storePath(options.dataDir, options.shard);
+    if (options.now !== undefined) throw new Error('an injected clock (now) needs the writer on this thread (worker: false): a function cannot cross to a worker');
   }
 
   async open(): Promise<void> {
