@@ -38,7 +38,6 @@ function explicitInput(config: Config, globs: string[]): FileInput {
         parser: {
           format: 'auto',
           message: config.inputs.containers.message,
-          jsonKey: config.inputs.containers.jsonKey,
           multiline: config.inputs.containers.multiline,
         },
       };
@@ -58,7 +57,7 @@ export function buildInputs(config: Config, options: InputOptions): FileInput[] 
         nodeName: config.nodeName,
         patterns: containers.paths,
         readFrom: containers.readFrom,
-        parser: { message: containers.message, jsonKey: containers.jsonKey, multiline: containers.multiline },
+        parser: { message: containers.message, multiline: containers.multiline },
         pods: options.pods,
       }),
     );

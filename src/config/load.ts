@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod/v3';
 import { UsageError } from '../cli/errors.js';
 import { ENV_VARS } from './env-vars.js';
+import { QUOTES_VALUE } from './problems.js';
 import {
   componentInputSchema,
   containerInputSchema,
@@ -62,6 +63,10 @@ export interface Config extends Omit<FileConfig, 'output'> {
   dataDir: string;
   output: OutputChoice;
   source: string;
+  /** where dataDir came from, for messages about it: `--data-dir`, `LOGFERRY_DATA_DIR`, `FILE: dataDir`, ... */
+  dataDirFrom?: string;
+  /** lines to show the user (deprecated keys that were ignored) */
+  warnings?: string[];
 }
 
 /** Where state lives by default: /var/lib/logferry in a cluster, ./logferry-data elsewhere. */
@@ -92,6 +97,7 @@ export function formatZodError(error: z.ZodError, input: unknown, sourceName: st
         const where = issue.path.length > 0 ? `${keyPath(issue.path)}: ` : '';
         return `${sourceName}: ${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       }
+      if (issue.code === 'custom' && issue.params?.[QUOTES_VALUE]) return `${sourceName}: ${keyPath(issue.path)}: ${issue.message}`;
       const value = valueAt(input, issue.path);
       const shown = value === undefined ? 'nothing' : JSON.stringify(value);
       return `${sourceName}: ${keyPath(issue.path)}: ${issue.message} (got ${shown})`;
@@ -102,6 +108,7 @@ export function formatZodError(error: z.ZodError, input: unknown, sourceName: st
 export async function loadConfig(options: LoadOptions): Promise<Config> {
   const configFile = options.configFile ?? options.env[ENV_VARS.LOGFERRY_CONFIG];
   let fileConfig: FileConfig;
+  const warnings: string[] = [];
   if (configFile) {
     let text: string;
     try {
@@ -111,7 +118,7 @@ export async function loadConfig(options: LoadOptions): Promise<Config> {
     }
     // yaml is loaded only when there is a file: a sidecar without one stays smaller.
     const { parseConfigText } = await import('./parse.js');
-    fileConfig = parseConfigText(text, configFile);
+    fileConfig = parseConfigText(text, configFile, warnings);
   } else {
     fileConfig = configSchema.parse({});
   }
@@ -127,13 +134,23 @@ export async function loadConfig(options: LoadOptions): Promise<Config> {
   const profile = options.overrides?.profile ?? (profileFromEnv as 'node' | 'sidecar' | undefined) ?? fileConfig.profile;
   // A sidecar serves no /metrics unless its config asks for it: it is one of many per node, kept small.
   const serverAddress = profile === 'sidecar' && fileConfig.server.address === DEFAULT_SERVER_ADDRESS && !configFile ? '' : fileConfig.server.address;
+  const dataDir: [string, string] =
+    options.overrides?.dataDir !== undefined
+      ? [options.overrides.dataDir, '--data-dir']
+      : env[ENV_VARS.LOGFERRY_DATA_DIR] !== undefined
+        ? [env[ENV_VARS.LOGFERRY_DATA_DIR] as string, ENV_VARS.LOGFERRY_DATA_DIR]
+        : fileConfig.dataDir !== undefined
+          ? [fileConfig.dataDir, `${configFile}: dataDir`]
+          : [defaultDataDir(env), 'the default data directory'];
   return {
     ...fileConfig,
     server: { ...fileConfig.server, address: serverAddress },
     profile,
     nodeName: fileConfig.nodeName ?? env[ENV_VARS.NODE_NAME] ?? hostname(),
-    dataDir: options.overrides?.dataDir ?? env[ENV_VARS.LOGFERRY_DATA_DIR] ?? fileConfig.dataDir ?? defaultDataDir(env),
+    dataDir: dataDir[0],
+    dataDirFrom: dataDir[1],
     output,
     source: configFile ?? '(defaults)',
+    warnings,
   };
 }

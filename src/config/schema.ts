@@ -3,17 +3,31 @@
  * Units are in the key names (`...Ms`, `...Bytes`). Component schemas owned by their folders are embedded.
  */
 import { z } from 'zod/v3';
+import { timezoneProblem } from '../parsers/contract.js';
+import { multilineProblem } from '../parsers/multiline/options.js';
+import { keyedProblem } from './problems.js';
 
-const multilineSchema = z.union([
-  z.enum(['java', 'python', 'go', 'nodejs']),
-  z.strictObject({
-    start: z.string().optional(),
-    continue: z.string().optional(),
-    flushTimeoutMs: z.number().int().positive().optional(),
-    maxLines: z.number().int().positive().optional(),
-    maxBytes: z.number().int().positive().optional(),
-  }),
-]);
+const multilinePresets = z.enum(['java', 'python', 'go', 'nodejs']);
+
+// The parsers' own checks run here, so a bad expression is a configuration error (exit 2) instead of a
+// per-file warning at run time that skips the file and still exits 0.
+const multilineSchema = z
+  .union([
+    multilinePresets,
+    z.strictObject({
+      /** a built-in detector with the bounds below (instead of start / continue) */
+      preset: multilinePresets.optional(),
+      start: z.string().optional(),
+      continue: z.string().optional(),
+      flushTimeoutMs: z.number().int().positive().optional(),
+      maxLines: z.number().int().positive().optional(),
+      maxBytes: z.number().int().positive().optional(),
+    }),
+  ])
+  .superRefine((options, ctx) => keyedProblem(ctx, multilineProblem(options)));
+
+/** An IANA zone name the runtime's Intl knows (the glog parser would refuse every file otherwise). */
+const timezoneSchema = z.string().superRefine((zone, ctx) => keyedProblem(ctx, timezoneProblem(zone)));
 
 const messageParsing = z.enum(['auto', 'json', 'logfmt', 'none']);
 
@@ -24,7 +38,6 @@ export const containerInputSchema = z.strictObject({
   /** where to start in files found at first start; files appearing later are always read from the beginning */
   readFrom: z.enum(['beginning', 'end']).default('beginning'),
   message: messageParsing.default('auto'),
-  jsonKey: z.string().min(1).default('json'),
   multiline: multilineSchema.optional(),
 });
 
@@ -47,7 +60,7 @@ export const componentInputSchema = z.strictObject({
   enabled: z.boolean().default(true),
   files: z.array(componentFileSchema).default(DEFAULT_COMPONENT_FILES.map((f) => ({ ...f }))),
   /** local time zone of glog timestamps (IANA name) */
-  timezone: z.string().default('UTC'),
+  timezone: timezoneSchema.default('UTC'),
 });
 
 export const fileInputSchema = z.strictObject({
@@ -78,8 +91,7 @@ export const pipelineSchema = z.strictObject({
   checkpointIntervalMs: z.number().int().positive().default(1000),
   /** SIGTERM: time to flush and commit before exiting */
   shutdownGraceMs: z.number().int().positive().default(25000),
-  /** rotated files kept open per container while they are drained */
-  maxRotatedFilesPerContainer: z.number().int().positive().default(5),
+  // maxRotatedFilesPerContainer was accepted but never applied: see ./deprecated.ts.
 });
 
 export const serverSchema = z.strictObject({

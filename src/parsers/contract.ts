@@ -17,8 +17,6 @@ export interface FileParserOptions {
   maxRecordBytes?: number;
   /** how to read the message text; default 'auto' (JSON objects → json.*), 'none' for glog / logrus */
   message?: MessageParsing;
-  /** accepted for the inputs' convenience: the key is applied by the document encoder */
-  jsonKey?: string;
   /**
    * Join lines into records (per stream, after partial pieces are joined). glog files always group
    * header-less lines with the line before; for them only the bounds and flush timeout of this apply.

@@ -19,6 +19,8 @@ export function register(program: Command): void {
       const { startAgent } = await import('../../agent/agent.js');
       const { DemoNode } = await import('../../demo/generator.js');
       const config = await loadConfig({ env: process.env, overrides: { dataDir: options.dataDir } });
+      // The demo runs the agent too: the same data directory checks and lock as `logferry run`.
+      await (await import('../data-dir.js')).claimDataDir(config);
       const root = mkdtempSync(join(tmpdir(), 'logferry-demo-'));
       const node = new DemoNode(root);
       node.create();

@@ -8,6 +8,8 @@ export function register(program: Command): void {
     .action(async (options: { config?: string }) => {
       const { loadConfig } = await import('../../config/load.js');
       const config = await loadConfig({ configFile: options.config, env: process.env });
+      const { printConfigWarnings } = await import('../data-dir.js');
+      printConfigWarnings(config);
       process.stdout.write(`configuration is valid (output: ${config.output.kind})\n`);
     });
 }
