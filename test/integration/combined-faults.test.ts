@@ -9,7 +9,7 @@
  *     rotations since the last look for files, not since the last checkpoint save (found by soak seed 2026).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -18,10 +18,14 @@ import { sleep, startAgentProcess, type AgentProcess } from '../helpers/agent-pr
 import { docsForNode, exactlyOnce, markers } from '../helpers/es-docs.js';
 import { addContainer, criLine, criTimestamp, rotateByRename, type PodContainer } from '../helpers/log-tree.js';
 
-function writeLines(c: PodContainer, tag: string, from: number, count: number): void {
+function criLines(tag: string, from: number, count: number): string {
   let text = '';
   for (let i = from; i < from + count; i++) text += criLine(criTimestamp(Date.now()), 'stdout', 'F', `line seq=${tag}-${i} ${'p'.repeat(40)}`);
-  appendFileSync(c.logPath, text);
+  return text;
+}
+
+function writeLines(c: PodContainer, tag: string, from: number, count: number): void {
+  appendFileSync(c.logPath, criLines(tag, from, count));
 }
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -149,6 +153,32 @@ describe('combined faults', () => {
       assert.equal(exit.code, 0, agent.stderr());
       agent = startAgentProcess({ args, env });
       await assertExactlyOnce(server.url, node, [...markers('u-a', 500), ...markers('u-b', 500), ...markers('l-a', 300), ...markers('l-b', 100)], agent);
+    } finally {
+      agent.child.kill('SIGTERM');
+      await agent.exited;
+    }
+  });
+
+  it('the runtime writes on to a file it renamed before it reopens its log: those lines are read too', async (t) => {
+    const server = await privateElasticsearch(t);
+    if (!server) return;
+    const node = `node-cf-late-${process.pid}`;
+    const tree = join(root, 'late');
+    const dataDir = join(root, 'late-data');
+    const c = addContainer(tree, 'ns', 'pod-late-write', 'app', 'cri');
+    const agent = startAgentProcess({ args: ['run', '--root', tree, '--data-dir', dataDir, '--config', config('late', { rescanIntervalMs: 2000 })], env: { ELASTICSEARCH_HOSTS: server.url, NODE_NAME: node } });
+    try {
+      writeLines(c, 'w-a', 0, 300);
+      await until('the first lines stored', async () => (await docsForNode(server.url, node)).length === 300);
+      // containerd's order: the kubelet renames, the runtime writes on through its open descriptor, then
+      // reopens 0.log when asked. The agent notices the rename (within a second) before the late write.
+      const rotated = `${c.logPath}.20261203T000000`;
+      renameSync(c.logPath, rotated);
+      await sleep(3000);
+      appendFileSync(rotated, criLines('w-b', 0, 200));
+      writeFileSync(c.logPath, '');
+      writeLines(c, 'w-c', 0, 100);
+      await assertExactlyOnce(server.url, node, [...markers('w-a', 300), ...markers('w-b', 200), ...markers('w-c', 100)], agent);
     } finally {
       agent.child.kill('SIGTERM');
       await agent.exited;

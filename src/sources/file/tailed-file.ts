@@ -40,8 +40,8 @@ export class TailedFile {
   /** a line longer than the record limit: its head was emitted, the rest is skipped up to the newline */
   private skipping = false;
   private skipStart = 0;
-  /** when the state became 'draining' the next empty read means "drained" */
-  drainArmed = false;
+  /** when the file was found renamed away or deleted (state 'draining') */
+  drainingSinceMs = 0;
   lastCheckMs = 0;
   lastDataMs = Date.now();
   /**

@@ -59,6 +59,12 @@ export interface TailerOptions {
 }
 
 const EOF_CHECK_INTERVAL_MS = 1000;
+/**
+ * A runtime writes on to a file it renamed until it reopens its log (containerd does when the kubelet asks,
+ * after the rename), so a rotated file is closed only once it has stayed at its end this long, counted from
+ * when the rotation was noticed. Fluent Bit's in_tail waits the same way (rotate_wait, 5 s by default).
+ */
+const ROTATED_FILE_WAIT_MS = 5000;
 const IDLE_WAIT_MS = 250;
 /** watch events ask for a rescan; a busy directory must not turn that into one per loop */
 const MIN_RESCAN_GAP_MS = 100;
@@ -195,8 +201,7 @@ export class Tailer implements RecoveryHost {
   private async atEndOfFile(file: TailedFile): Promise<void> {
     const now = Date.now();
     if (file.state === 'draining') {
-      if (file.drainArmed) return this.finish(file, 'drained');
-      file.drainArmed = true;
+      if (this.options.oneshot || now - Math.max(file.drainingSinceMs, file.quietSinceMs) >= ROTATED_FILE_WAIT_MS) return this.finish(file, 'drained');
       return;
     }
     // fstat at every end of file (cheap): a copytruncate must be seen before the file grows back past us.
@@ -227,7 +232,7 @@ export class Tailer implements RecoveryHost {
   /** Renamed away or deleted: whatever the writer added before that is still read, then the file is closed. */
   private async startDraining(file: TailedFile): Promise<void> {
     file.state = 'draining';
-    file.drainArmed = false;
+    file.drainingSinceMs = Date.now();
     this.byPath.delete(file.path);
     this.stats.rotations++;
     this.rescanRequested = true;
@@ -365,6 +370,7 @@ export class Tailer implements RecoveryHost {
       file.knownSize = info.size;
       if (known) {
         file.state = 'draining';
+        file.drainingSinceMs = Date.now();
         this.stats.foundAgain++;
       }
       checkpoints.set({
