@@ -80,8 +80,18 @@ export async function esRequest(url: string, method: string, path: string, body?
 
 const LENIENT = 'ignore_unavailable=true&allow_no_indices=true';
 
+/**
+ * Make what was written searchable: refresh, then wait until the matching indices' primaries are started.
+ * An index the agent created a moment ago answers a search with 503 "all shards failed" until then.
+ * Each name gets a trailing `*` so a name that does not exist yet does not make the health call wait.
+ */
 export async function refresh(url: string, index: string): Promise<void> {
   await esRequest(url, 'POST', `/${index}/_refresh?${LENIENT}`);
+  const patterns = index
+    .split(',')
+    .map((name) => (name.endsWith('*') ? name : `${name}*`))
+    .join(',');
+  await esRequest(url, 'GET', `/_cluster/health/${patterns}?wait_for_status=yellow&timeout=30s`).catch(() => undefined);
 }
 
 /** Documents in the indices matching `index` (after a refresh), optionally only those matching `query`. */

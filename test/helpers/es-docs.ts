@@ -2,7 +2,7 @@
  * Reading back what the agent shipped: every document of one test node (tests share one Elasticsearch,
  * each uses its own NODE_NAME), and exactly-once checks over `seq=` markers.
  */
-import { esRequest as es } from './elasticsearch.js';
+import { esRequest as es, refresh } from './elasticsearch.js';
 
 export interface ShippedDoc {
   _id: string;
@@ -11,7 +11,7 @@ export interface ShippedDoc {
 }
 
 export async function docsForNode(url: string, nodeName: string, indexPattern = 'logstash-*'): Promise<ShippedDoc[]> {
-  await es(url, 'POST', `/${indexPattern}/_refresh?ignore_unavailable=true&allow_no_indices=true`);
+  await refresh(url, indexPattern);
   // A scroll, not search_after: rotated files share a path and offsets, so no sort key is unique.
   const docs: ShippedDoc[] = [];
   let result = await es(url, 'POST', `/${indexPattern}/_search?scroll=1m&ignore_unavailable=true&allow_no_indices=true`, {
