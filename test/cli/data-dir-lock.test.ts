@@ -77,7 +77,7 @@ describe('data directory lock: agent processes', () => {
     }
     const dataDir = join(dir, 'other-namespace');
     // `--oneshot` off: it runs until killed; the agent is pid 1 in its namespace, as in a container.
-    const holder = spawn('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, ...args(dataDir)], {
+    const holder = spawn('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, BIN, ...args(dataDir)], {
       stdio: 'ignore',
       env: { ...process.env, LOGFERRY_LOG_LEVEL: 'warn' },
     });
@@ -89,7 +89,8 @@ describe('data directory lock: agent processes', () => {
       assert.equal(second.code, 2, second.stderr);
       assert.match(second.stderr, /is in use by another logferry agent \(pid 1 on host .*in another container or PID namespace; it keeps its lock fresh/);
     } finally {
-      // unshare's child (the agent, pid 1 of the namespace) dies with it: killing pid 1 ends the namespace.
+      // --kill-child: unshare's child (the agent, pid 1 of the namespace) gets SIGKILL when unshare dies;
+      // without it the agent outlived the test, holding its lock and a core for good.
       holder.kill('SIGKILL');
       await holderExited;
     }
