@@ -6,17 +6,22 @@
  * ever hold acknowledged positions, so whatever did not make it is read again at the next start.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/load.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { createSink, type SinkHooks } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
+import { FileSourceMetrics } from '../sources/file/metrics.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
 import type { Transform } from '../transforms/transform.js';
 import { InflightBudget } from './budget.js';
+import { ComponentErrors } from './component-errors.js';
 import { buildInputs } from './inputs.js';
 import { createLogger, type Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
+import { PipelineHealth } from './pipeline-health.js';
+import { formatDuration, OutputWatch, outputTarget } from './output-watch.js';
+import { summarize } from './run-summary.js';
 import { buildTransforms } from './transforms.js';
 
 export interface AgentOptions {
@@ -27,7 +32,13 @@ export interface AgentOptions {
   logger?: Logger;
   /** used by tests and benchmarks to supply a sink */
   sink?: Sink;
+  /** oneshot: give up (exit 1) once the output has been unavailable this long; default 5 minutes */
+  outputTimeoutMs?: number;
+  /** oneshot: where the summary line goes (default stderr) */
+  writeSummary?: (line: string) => void;
 }
+
+const DEFAULT_ONESHOT_OUTPUT_TIMEOUT_MS = 5 * 60_000;
 
 export interface AgentHandle {
   /** resolves with the exit code when the agent has stopped (oneshot end, or after stop()) */
@@ -49,10 +60,11 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   const sinkHooks: SinkHooks = {};
   const sink = options.sink ?? (await createSink(config, logger, sinkHooks));
   await sink.start();
-  const { transforms, stop: stopTransforms, registerMetrics, pods } = await buildTransforms(config, logger);
+  const { transforms, stop: stopTransforms, metrics: transformMetrics, pods, metadata } = await buildTransforms(config, logger);
   const inputs: FileInput[] = buildInputs(config, { ...options, pods });
-  const pipeline = new Pipeline(transforms as Transform[], sink, (message, context) => logger.error(context, message));
+  const pipeline = new Pipeline(transforms as Transform[], sink, new ComponentErrors(logger));
   const budget = new InflightBudget(config.pipeline.maxInflightBytes);
+  const pipelineHealth = new PipelineHealth(budget, pipeline.errors, config.pipeline.stallAfterMs);
   const tailer = new Tailer({
     nodeName: config.nodeName,
     inputs,
@@ -91,23 +103,22 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   if (config.server.address !== '' && !options.oneshot) {
     const [{ createMetrics, sinkLatencyHistogram }, { startHttpServer }] = await Promise.all([import('./metrics.js'), import('../server/http.js')]);
     const registry = createMetrics({
-      tailer: () => tailer.stats,
       sink: () => sink.stats(),
       sinkName: sink.name,
       pipeline: () => pipeline.counters,
-      filesOpen: () => tailer.openFiles.length,
-      bytesBehind: () => tailer.bytesBehind(),
-      deletedBytesHeld: () => tailer.deletedBytesHeld(),
       inflightBytes: () => budget.inUse,
       backpressureMs: () => budget.blockedMs,
-      journald: journald && (() => journald.stats()),
-      extra: registerMetrics,
+      components: [new FileSourceMetrics(tailer), sink, journald, transformMetrics, pipelineHealth],
     });
     sinkHooks.onRequest = sinkLatencyHistogram(registry, sink.name);
     try {
       const { server, port } = await startHttpServer(config.server.address, registry, {
         live: () => !stopping,
-        ready: () => (sink.healthy() ? (journald?.readiness() ?? { ready: true }) : { ready: false, reason: `${sink.name} unreachable` }),
+        ready: () => {
+          if (!sink.healthy()) return { ready: false, reason: `${sink.name} unreachable` };
+          const pipelineReady = pipelineHealth.readiness();
+          return pipelineReady.ready ? (journald?.readiness() ?? { ready: true }) : pipelineReady;
+        },
       });
       metricsPort = port;
       closeServer = () => new Promise((resolve) => server.close(() => resolve()));
@@ -131,13 +142,47 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     'logferry agent started',
   );
 
+  const target = outputTarget(config);
+  let stoppedEarly: string | undefined;
   let finished: Promise<number> | undefined;
-  const shutdown = async (reason: string): Promise<number> => {
+  let resolveStopped!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
+  const watch = new OutputWatch({
+    name: sink.name,
+    target,
+    unavailable: () => (sink.healthy() ? undefined : (sink.unhealthyReason?.() ?? 'not healthy')),
+    bytesBehind: () => tailer.bytesBehind(),
+    reportIntervalMs: config.pipeline.outputReportIntervalMs,
+    giveUpAfterMs: options.oneshot ? (options.outputTimeoutMs ?? DEFAULT_ONESHOT_OUTPUT_TIMEOUT_MS) : undefined,
+    onGiveUp: (message) => {
+      logger.error({ output: sink.name, target }, `${message}; stopping: what was stored stays committed, a rerun continues from there`);
+      stoppedEarly = message;
+      // Waiting for acknowledgements from an output that has not answered for so long is pointless.
+      void shutdown('output unavailable', 0);
+    },
+    warn: (message, context) => logger.warn(context, message),
+    info: (message, context) => logger.info(context, message),
+  });
+  watch.start();
+
+  const shutdown = async (reason: string, graceMs = config.pipeline.shutdownGraceMs): Promise<number> => {
     if (finished) return finished;
+    if (options.oneshot && reason !== 'end of input') stoppedEarly ??= `stopped (${reason}) before the end of input`;
     finished = (async () => {
       stopping = true;
-      const deadline = Date.now() + config.pipeline.shutdownGraceMs;
+      watch.stop();
+      const started = Date.now();
+      const deadline = started + graceMs;
       await Promise.all([tailer.stop(), journald?.stop()]);
+      // Say what the shutdown waits for and how long: a pod that takes 25 s to stop otherwise looks hung.
+      const waitingBytes = budget.inUse;
+      if (waitingBytes > 0 && graceMs > 0) {
+        const healthy = sink.healthy();
+        (healthy ? logger.info.bind(logger) : logger.warn.bind(logger))(
+          { reason, output: sink.name, target, bytesUnacknowledged: waitingBytes, batches: tailer.undeliveredBatches(), graceMs, setting: 'pipeline.shutdownGraceMs' },
+          `shutting down: waiting up to ${formatDuration(graceMs)} for ${sink.name} to acknowledge what was read${healthy ? '' : ' (it is unavailable now)'}; what is not acknowledged by then is read again at the next start`,
+        );
+      }
       await Promise.race([pipeline.drained(), delay(Math.max(0, deadline - Date.now()))]);
       await sink.shutdown(Math.max(0, deadline - Date.now() - 500));
       clearInterval(checkpointTimer);
@@ -146,19 +191,49 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       await closeServer?.();
       const stats = sink.stats();
       const undelivered = tailer.undeliveredBatches();
+      if (waitingBytes > 0 && graceMs > 0) {
+        if (undelivered > 0) {
+          logger.warn(
+            { reason, batches: undelivered, bytesUnacknowledged: budget.inUse, graceMs },
+            `shutdown grace of ${formatDuration(graceMs)} ran out before ${sink.name} acknowledged everything; checkpoints stay at the last acknowledged offsets, so those records are read again at the next start`,
+          );
+        } else {
+          logger.info({ reason, waitedMs: Date.now() - started }, `shutdown: everything read was acknowledged after ${formatDuration(Date.now() - started)}`);
+        }
+      }
       logger.info({ reason, ...stats, undeliveredBatches: undelivered }, 'logferry agent stopped');
-      return stats.failed > 0 || (options.oneshot && undelivered > 0) ? 1 : 0;
+      if (!options.oneshot) return stats.failed > 0 ? 1 : 0;
+      const summary = summarize({
+        sink: stats,
+        filesRead: tailer.stats.opened,
+        filesLeftOut: tailer.problems.list(),
+        unmatchedInputs: options.inputGlobs?.length ? options.inputGlobs.filter((glob) => tailer.problems.unmatched([resolve(glob)]).length > 0) : undefined,
+        anyFileMatched: inputs.some((input) => tailer.problems.unmatched(input.patterns).length < input.patterns.length),
+        recordsIn: pipeline.counters.recordsIn,
+        undeliveredBatches: undelivered,
+        linesCut: tailer.stats.linesCut,
+        metadata: metadata?.(),
+        stoppedEarly,
+      });
+      (options.writeSummary ?? ((line: string) => process.stderr.write(line + '\n')))(summary.line);
+      return summary.exitCode;
     })();
+    void finished.then(resolveStopped);
     return finished;
   };
 
   const loop = Promise.all([tailer.start(), journald?.run()]);
+  // A stop (a signal, or giving up on the output) ends `done` too: the natural end may never come then
+  // (a flush that waits for an output that does not answer).
   const done = options.oneshot
-    ? loop.then(async () => {
-        await pipeline.drained();
-        await sink.flush();
-        return shutdown('end of input');
-      })
+    ? Promise.race([
+        loop.then(async () => {
+          await Promise.race([pipeline.drained(), stopped]);
+          await Promise.race([sink.flush(), stopped]);
+          return shutdown('end of input');
+        }),
+        stopped,
+      ])
     : loop.then(() => shutdown('stopped'));
   return { done, stop: shutdown, metricsPort, tailer, sink };
 }

@@ -9,8 +9,24 @@ export class InflightBudget {
   private blockedSince = 0;
   /** total milliseconds sources spent waiting for budget (a backpressure metric) */
   blockedMs = 0;
+  /** since when the budget is spent (0: it is not), and when bytes were last released: stall detection */
+  private fullSinceMs = 0;
+  private lastReleaseMs = 0;
 
-  constructor(readonly limitBytes: number) {}
+  constructor(
+    readonly limitBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * How long the budget has been spent with no acknowledgement releasing any of it (0 when it is not
+   * spent). Sources read nothing meanwhile; when the sink is healthy this means something holds records
+   * without ever acknowledging them.
+   */
+  stalledForMs(): number {
+    if (this.fullSinceMs === 0) return 0;
+    return this.now() - Math.max(this.fullSinceMs, this.lastReleaseMs);
+  }
 
   get inUse(): number {
     return this.used;
@@ -23,12 +39,15 @@ export class InflightBudget {
 
   take(bytes: number): void {
     this.used += bytes;
+    if (this.used >= this.limitBytes && this.fullSinceMs === 0) this.fullSinceMs = this.now();
   }
 
   release(bytes: number): void {
     if (bytes === 0) return;
     this.used -= bytes;
     if (this.used < 0) this.used = 0;
+    this.lastReleaseMs = this.now();
+    if (this.used < this.limitBytes) this.fullSinceMs = 0;
     if (this.waiters.length > 0 && this.used < this.limitBytes) {
       if (this.blockedSince) {
         this.blockedMs += Date.now() - this.blockedSince;

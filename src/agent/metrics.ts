@@ -1,23 +1,23 @@
 /** The agent's Prometheus metrics, read from the components' own counters at scrape time. */
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { mirroredCounter as mirrored, mirroredGauge as gauge } from '../server/mirrored-metrics.js';
+import type { MetricsSource } from '../core/metrics.js';
+import { mirroredCounter as mirrored, mirroredGauge as gauge, registerFamilies } from '../server/mirrored-metrics.js';
 import type { SinkStats } from '../sinks/sink.js';
-import { registerJournaldMetrics } from '../sources/journald/metrics.js';
-import type { JournaldStats } from '../sources/journald/source.js';
-import type { TailerStats } from '../sources/file/stats.js';
 import type { PipelineCounters } from './pipeline.js';
 
 export interface MetricSources {
-  tailer?: () => TailerStats;
   sink: () => SinkStats;
   sinkName: string;
   pipeline: () => PipelineCounters;
-  filesOpen?: () => number;
-  bytesBehind?: () => number;
-  deletedBytesHeld?: () => number;
   inflightBytes: () => number;
   backpressureMs: () => number;
-  journald?: () => JournaldStats;
+  /**
+   * Every component's own series (file sources and parsers, the sink's own, journald, Kubernetes...), each
+   * through src/core/metrics.ts; a component without series of its own (undefined, or no
+   * describeMetrics) adds none.
+   */
+  components?: Array<Partial<MetricsSource> | undefined>;
+  /** series that are not read from counters at scrape time (e.g. histograms observed per request) */
   extra?: (registry: Registry) => void;
 }
 
@@ -37,19 +37,9 @@ export function createMetrics(sources: MetricSources): Registry {
   mirroredCounter(registry, 'logferry_sink_records_dead_lettered_total', 'Records rejected and dead-lettered', () => sources.sink().deadLettered, sink);
   mirroredCounter(registry, 'logferry_sink_records_failed_total', 'Records neither stored nor dead-lettered', () => sources.sink().failed, sink);
   mirroredCounter(registry, 'logferry_sink_retries_total', 'Retried items and requests', () => sources.sink().retries, sink);
-  if (sources.tailer) {
-    const tailer = sources.tailer;
-    mirroredCounter(registry, 'logferry_source_bytes_read_total', 'Bytes read from files', () => tailer().bytesRead);
-    mirroredCounter(registry, 'logferry_source_rotations_total', 'Rotations followed', () => tailer().rotations);
-    mirroredCounter(registry, 'logferry_source_truncations_total', 'Truncations (copytruncate) detected', () => tailer().truncations);
-    mirroredCounter(registry, 'logferry_source_errors_total', 'File errors', () => tailer().errors);
-  }
-  if (sources.filesOpen) gauge(registry, 'logferry_files_open', 'Files being tailed', sources.filesOpen);
-  if (sources.bytesBehind) gauge(registry, 'logferry_bytes_behind', 'File bytes not yet acknowledged (size minus committed offset)', sources.bytesBehind);
-  if (sources.deletedBytesHeld) gauge(registry, 'logferry_deleted_bytes_held', 'Bytes of deleted files kept open until drained', sources.deletedBytesHeld);
   gauge(registry, 'logferry_inflight_bytes', 'Bytes read and not yet acknowledged', sources.inflightBytes);
   mirroredCounter(registry, 'logferry_backpressure_seconds_total', 'Time sources waited for the sink', () => sources.backpressureMs() / 1000);
-  if (sources.journald) registerJournaldMetrics(registry, sources.journald);
+  for (const component of sources.components ?? []) if (component?.describeMetrics) registerFamilies(registry, component.describeMetrics());
   sources.extra?.(registry);
   return registry;
 }

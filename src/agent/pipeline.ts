@@ -2,15 +2,26 @@
  * Wiring between sources and the sink: records go through the transforms, then to the sink. Order across
  * batches does not matter for correctness (acknowledgements are ordered per file by OrderedAcks), so a
  * batch waiting in a transform never holds up the others.
+ *
+ * Nothing a transform does may keep a record from its acknowledgement: a sync throw is caught, the batch
+ * is run again one record at a time, and each record the transform still throws on is dead-lettered
+ * (see component-errors.ts) — shipped as it is, flagged — so its file's checkpoint moves on.
  */
 import type { LogRecord } from '../event/record.js';
 import type { Sink } from '../sinks/sink.js';
 import type { Transform } from '../transforms/transform.js';
+import { ComponentErrors, markDeadLetter } from './component-errors.js';
 
 export interface PipelineCounters {
   recordsIn: number;
   recordsOut: number;
   transformErrors: number;
+}
+
+/** Where a failing record came from, for the log line. */
+export interface FailureSite {
+  file?: string;
+  offset?: number;
 }
 
 export class Pipeline {
@@ -21,7 +32,7 @@ export class Pipeline {
   constructor(
     private readonly transforms: readonly Transform[],
     private readonly sink: Sink,
-    private readonly onError: (message: string, context: Record<string, unknown>) => void = () => undefined,
+    readonly errors: ComponentErrors = new ComponentErrors(undefined),
   ) {}
 
   emit(records: LogRecord[]): void {
@@ -29,28 +40,85 @@ export class Pipeline {
     this.run(records, 0);
   }
 
+  /** A source's component (its parser) threw; the source has dead-lettered the record itself. */
+  componentFailed(component: string, error: unknown, site: FailureSite): void {
+    this.errors.failed(component, error, site);
+  }
+
   private run(records: LogRecord[], from: number): void {
     let current = records;
     for (let i = from; i < this.transforms.length; i++) {
-      const result = this.transforms[i].process(current);
+      let result: LogRecord[] | Promise<LogRecord[]>;
+      try {
+        result = this.transforms[i].process(current);
+      } catch (error) {
+        this.isolate(current, i, error);
+        return;
+      }
       if (result instanceof Promise) {
-        this.waiting++;
-        result.then(
-          (next) => this.resume(next, i + 1),
-          (error: unknown) => {
-            // A transform bug must not lose records: ship them as they are.
-            this.counters.transformErrors++;
-            this.onError('transform failed; records shipped without it', { transform: this.transforms[i].name, error: String(error) });
-            this.resume(current, i + 1);
-          },
-        );
+        this.waitFor(result, current, i);
         return;
       }
       current = result;
     }
-    if (current.length > 0) {
-      this.counters.recordsOut += current.length;
-      this.sink.write(current);
+    this.deliver(current);
+  }
+
+  private waitFor(result: Promise<LogRecord[]>, current: LogRecord[], i: number): void {
+    this.waiting++;
+    result.then(
+      (next) => this.resume(next, i + 1),
+      (error: unknown) => {
+        // Which record made it fail is unknown here: ship the batch as it is rather than lose it.
+        const name = this.transforms[i].name;
+        this.counters.transformErrors++;
+        this.errors.failed(`transform:${name}`, error, { file: current[0]?.file.path, offset: current[0]?.offset }, `batch of ${current.length} records shipped without it`);
+        this.resume(current, i + 1);
+      },
+    );
+  }
+
+  /**
+   * Transform `i` threw on a batch: run it on each record alone. Records it handles go on together; each
+   * one it still throws on is dead-lettered and goes straight to the sink (later transforms skipped).
+   */
+  private isolate(records: LogRecord[], i: number, batchError: unknown): void {
+    const component = `transform:${this.transforms[i].name}`;
+    const survivors: LogRecord[] = [];
+    const dead: LogRecord[] = [];
+    const deadLetter = (record: LogRecord, error: unknown): void => {
+      this.counters.transformErrors++;
+      this.errors.failed(component, error, { file: record.file.path, offset: record.offset });
+      dead.push(markDeadLetter(record, component, error));
+    };
+    if (records.length === 1) {
+      deadLetter(records[0], batchError);
+    } else {
+      for (const record of records) {
+        let result: LogRecord[] | Promise<LogRecord[]>;
+        try {
+          result = this.transforms[i].process([record]);
+        } catch (error) {
+          deadLetter(record, error);
+          continue;
+        }
+        if (result instanceof Promise) this.waitFor(result, [record], i);
+        else for (const out of result) survivors.push(out);
+      }
+    }
+    this.deliver(dead);
+    if (survivors.length > 0) this.run(survivors, i + 1);
+  }
+
+  private deliver(records: LogRecord[]): void {
+    if (records.length === 0) return;
+    this.counters.recordsOut += records.length;
+    try {
+      this.sink.write(records);
+    } catch (error) {
+      // The sink may hold some of them: not acknowledged, so their checkpoints stay (read again after a
+      // restart); counted and reported, and a pipeline stalled by it turns /readyz red.
+      this.errors.failed(`sink:${this.sink.name}`, error, { file: records[0].file.path, offset: records[0].offset }, 'records not acknowledged: read again after a restart');
     }
   }
 

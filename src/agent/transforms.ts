@@ -2,7 +2,7 @@
  * The transforms the configuration asks for, in order. Kubernetes enrichment runs for the node profile
  * when an API server can be reached (in-cluster or kubeconfig); otherwise records keep file-name metadata.
  */
-import type { Registry } from 'prom-client';
+import type { MetricsSource } from '../core/metrics.js';
 import type { Config } from '../config/load.js';
 import type { Transform } from '../transforms/transform.js';
 import type { Logger } from './logger.js';
@@ -11,9 +11,21 @@ import type { PodMetadataLookup } from '../kubernetes/metadata-service.js';
 export interface BuiltTransforms {
   transforms: Transform[];
   stop(): Promise<void>;
-  registerMetrics?: (registry: Registry) => void;
+  /** the enrichment's series for /metrics */
+  metrics?: MetricsSource;
   /** per-pod options (annotations) for sources, when Kubernetes metadata is on */
   pods?: PodMetadataLookup;
+  /** for a oneshot run's summary: records shipped without pod metadata, and whether the API ever listed the pods */
+  metadata?: () => MetadataOutcome;
+}
+
+export interface MetadataOutcome {
+  /** container records shipped with file-name metadata only */
+  missing: number;
+  /** the pods of this node were listed: metadata missing then means pods the API server no longer has */
+  listed: boolean;
+  /** the last error of the pods list/watch (e.g. 403 Forbidden), when it never listed them */
+  error: string | undefined;
 }
 
 export async function buildTransforms(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuiltTransforms> {
@@ -34,7 +46,8 @@ export async function buildTransforms(config: Config, logger: Logger, env: NodeJ
   return {
     transforms: [enrichment.transform],
     stop: () => enrichment.stop(),
-    registerMetrics: (registry) => enrichment.registerMetrics(registry),
+    metrics: enrichment,
     pods: enrichment.service,
+    metadata: () => ({ missing: enrichment.transform.counters.metadataMissing, listed: enrichment.service.synced, error: enrichment.service.stats().pods.lastError }),
   };
 }

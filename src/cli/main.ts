@@ -44,8 +44,19 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`logferry: ${error.message}\n`);
       return 2;
     }
-    throw error;
+    process.stderr.write(`logferry: ${errorLine(error)}\n`);
+    return 1;
   }
+}
+
+/**
+ * An error no command turned into a UsageError, as the user sees it: its message, one line per line of
+ * the message. The stack is for developers: only at debug level (LOGFERRY_LOG_LEVEL=debug or trace).
+ */
+export function errorLine(error: unknown, level = process.env.LOGFERRY_LOG_LEVEL): string {
+  const message = error instanceof Error ? error.message.trim() || error.name : String(error);
+  if ((level === 'debug' || level === 'trace') && error instanceof Error && error.stack !== undefined) return error.stack;
+  return message;
 }
 
 export const version = pkg.version;

@@ -9,6 +9,7 @@ import { z } from 'zod/v3';
 import { UsageError } from '../cli/errors.js';
 import { ENV_VARS } from './env-vars.js';
 import { QUOTES_VALUE } from './problems.js';
+import { securityWarnings } from './security-warnings.js';
 import {
   componentInputSchema,
   containerInputSchema,
@@ -65,7 +66,7 @@ export interface Config extends Omit<FileConfig, 'output'> {
   source: string;
   /** where dataDir came from, for messages about it: `--data-dir`, `LOGFERRY_DATA_DIR`, `FILE: dataDir`, ... */
   dataDirFrom?: string;
-  /** lines to show the user (deprecated keys that were ignored) */
+  /** lines to show the user (deprecated keys that were ignored, settings that weaken security) */
   warnings?: string[];
 }
 
@@ -128,6 +129,9 @@ export async function loadConfig(options: LoadOptions): Promise<Config> {
     throw new UsageError(`${ENV_VARS.LOGFERRY_PROFILE}: must be "node" or "sidecar" (got ${JSON.stringify(profileFromEnv)})`);
   }
   const elasticsearch = await configSectionSchemas.resolveElasticsearch(fileConfig.output.elasticsearch, env);
+  warnings.push(
+    ...securityWarnings({ configFile, fileElasticsearch: fileConfig.output.elasticsearch, fileKubernetes: fileConfig.kubernetes, elasticsearch }),
+  );
   const output: OutputChoice = elasticsearch
     ? { kind: 'elasticsearch', elasticsearch }
     : { kind: 'local', local: fileConfig.output.local };

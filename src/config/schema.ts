@@ -91,6 +91,10 @@ export const pipelineSchema = z.strictObject({
   checkpointIntervalMs: z.number().int().positive().default(1000),
   /** SIGTERM: time to flush and commit before exiting */
   shutdownGraceMs: z.number().int().positive().default(25000),
+  /** an output that stays unavailable is reported this often (URL, reason, bytes behind) until it answers */
+  outputReportIntervalMs: z.number().int().min(100).default(30000),
+  /** in-flight budget full with no acknowledgement for this long: /readyz turns red (pipeline stalled) */
+  stallAfterMs: z.number().int().min(1000).default(120_000),
   // maxRotatedFilesPerContainer was accepted but never applied: see ./deprecated.ts.
 });
 

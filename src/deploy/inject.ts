@@ -8,10 +8,11 @@
  * 1.29+): it starts before the app and is stopped after it, so the app's last lines are shipped, and a Job
  * or CronJob still completes — a sidecar among the ordinary containers would keep such a pod running.
  */
-import { dirname } from 'node:path';
+import { posix } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import { UsageError } from '../cli/errors.js';
-import { DATA_DIR, DEFAULT_IMAGE, IMAGE_USER, SIDECAR_NODE_OPTIONS } from './objects.js';
+import { DATA_DIR, DEFAULT_IMAGE, defaultScheme, IMAGE_USER, SIDECAR_NODE_OPTIONS } from './objects.js';
+import { mountProblem } from './mount-paths.js';
 
 export interface InjectOptions {
   /** globs of the application's log files, all in one directory (e.g. /var/log/app/*.log) */
@@ -55,14 +56,24 @@ const PASS_THROUGH = new Set([
   'LimitRange', 'ResourceQuota', 'PriorityClass', 'StorageClass', 'Endpoints', 'EndpointSlice',
 ]);
 
+/** `--path` as Kubernetes will mount it: absolute, no `.`/`..` segments, no doubled or trailing slashes. */
+export function normalizeLogPath(path: string): string {
+  if (!path.startsWith('/')) throw new UsageError(`--path: must be absolute (got ${JSON.stringify(path)})`);
+  const normal = posix.normalize(path);
+  if (normal.endsWith('/')) throw new UsageError(`--path: give the files, not a directory: add a file name or pattern, e.g. ${JSON.stringify(normal + '*.log')} (got ${JSON.stringify(path)})`);
+  return normal;
+}
+
 export function logDirectory(paths: string[]): string {
   if (paths.length === 0) throw new UsageError('--path: give the application log files, e.g. --path "/var/log/app/*.log"');
   const dirs = new Set(
     paths.map((p) => {
-      if (!p.startsWith('/')) throw new UsageError(`--path: must be absolute (got ${JSON.stringify(p)})`);
-      const dir = dirname(p);
+      const path = normalizeLogPath(p);
+      const dir = posix.dirname(path);
       if (/[*?[\]{}]/.test(dir)) throw new UsageError(`--path: wildcards only in the file name, not the directory (got ${JSON.stringify(p)})`);
       if (dir === '/') throw new UsageError(`--path: the files need a directory of their own to share, not / (got ${JSON.stringify(p)})`);
+      const problem = mountProblem(dir);
+      if (problem !== undefined) throw new UsageError(`--path: ${dir} ${problem}; write the logs to a directory of their own, e.g. /var/log/app (got ${JSON.stringify(p)})`);
       return dir;
     }),
   );
@@ -72,7 +83,7 @@ export function logDirectory(paths: string[]): string {
 
 export function sidecarContainer(options: InjectOptions, appContainer: string, logVolume: string, logDir: string): Record<string, unknown> {
   const env: Record<string, unknown>[] = [
-    { name: 'LOGFERRY_PATHS', value: options.paths.join(',') },
+    { name: 'LOGFERRY_PATHS', value: options.paths.map(normalizeLogPath).join(',') },
     { name: 'LOGFERRY_APP_CONTAINER', value: appContainer },
     { name: 'LOGFERRY_PODINFO_LABELS', value: `${PODINFO_DIR}/labels` },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -85,7 +96,7 @@ export function sidecarContainer(options: InjectOptions, appContainer: string, l
     env.push(
       { name: 'ELASTICSEARCH_HOST', value: options.esHost },
       { name: 'ELASTICSEARCH_PORT', value: String(options.esPort ?? 9200) },
-      { name: 'ELASTICSEARCH_SCHEME', value: options.esScheme ?? 'http' },
+      { name: 'ELASTICSEARCH_SCHEME', value: defaultScheme(options) },
     );
   }
   return {

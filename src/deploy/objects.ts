@@ -82,12 +82,21 @@ export function agentConfig(options: Pick<ManifestOptions, 'journald'> = {}): Ku
   return { server: { address: `0.0.0.0:${AGENT_PORT}` }, inputs };
 }
 
+/**
+ * Credentials from a Secret mean https unless asked otherwise: the agent refuses to send them over plain
+ * http to another machine, so the easy path is the secure one. Without credentials, http (a plain
+ * Elasticsearch, as the fluentd-elasticsearch image used).
+ */
+export function defaultScheme(options: Pick<ManifestOptions, 'esScheme' | 'esSecret'>): 'http' | 'https' {
+  return options.esScheme ?? (options.esSecret !== undefined ? 'https' : 'http');
+}
+
 function esEnv(options: ManifestOptions): KubeObject[] {
   if (options.esHost === undefined && options.esSecret !== undefined) return [];
   return [
     { name: 'ELASTICSEARCH_HOST', value: options.esHost ?? PLACEHOLDER_ES_HOST },
     { name: 'ELASTICSEARCH_PORT', value: String(options.esPort ?? 9200) },
-    { name: 'ELASTICSEARCH_SCHEME', value: options.esScheme ?? 'http' },
+    { name: 'ELASTICSEARCH_SCHEME', value: defaultScheme(options) },
   ];
 }
 

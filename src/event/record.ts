@@ -20,6 +20,11 @@ export const RecordFlag = {
   MULTILINE_TRUNCATED: 16,
   /** NUL bytes were removed from the message */
   NUL_REMOVED: 32,
+  /**
+   * a parser or transform threw on this record: it is shipped as it was when that happened (the raw line
+   * for a parser) with `error.message` saying why, a dead letter kept where the logs are searched
+   */
+  COMPONENT_ERROR: 64,
 } as const;
 
 export const RECORD_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
@@ -29,6 +34,7 @@ export const RECORD_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
   [RecordFlag.JSON_ERROR, 'json_error'],
   [RecordFlag.MULTILINE_TRUNCATED, 'multiline_truncated'],
   [RecordFlag.NUL_REMOVED, 'nul_removed'],
+  [RecordFlag.COMPONENT_ERROR, 'component_error'],
 ];
 
 export function flagNames(flags: number): string[] {

@@ -30,6 +30,8 @@ export interface ApiClient {
   readonly server: string;
   /** where the settings came from, for logs: `in-cluster`, `kubeconfig ~/.kube/config`, `apiServer` */
   readonly source: string;
+  /** false: the server's certificate is not checked (warned about at start) */
+  readonly tlsVerify: boolean;
   get(pathAndQuery: string, options: ApiRequestOptions): Promise<Dispatcher.ResponseData>;
   close(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export function createApiClient(settings: ApiClientSettings): ApiClient {
   return {
     server,
     source: settings.source,
+    tlsVerify: settings.rejectUnauthorized ?? true,
     async get(pathAndQuery, options) {
       const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'logferry' };
       if (settings.headers) Object.assign(headers, await settings.headers());
@@ -107,6 +110,25 @@ function readCa(path: string, key: string): Buffer {
   }
 }
 
+/** Traffic to these never leaves the machine (a `kubectl proxy`, a test server). */
+function isLoopback(hostname: string): boolean {
+  const name = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return name === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '::1';
+}
+
+/**
+ * A token sent over plain HTTP to another machine can be read by anyone on the path, and a service
+ * account token is a key to the cluster: refused unless the configuration says the risk is known.
+ */
+function refuseTokenInClear(server: string, setting: string, config: KubernetesConfig): void {
+  const url = new URL(server);
+  if (url.protocol !== 'http:' || isLoopback(url.hostname) || config.allowInsecureCredentials) return;
+  throw new UsageError(
+    `${setting}: the API server ${url.origin} is plain HTTP and the bearer token would travel in clear text; use its https:// address, ` +
+      'or accept the risk explicitly with kubernetes.allowInsecureCredentials: true',
+  );
+}
+
 function hostPort(host: string, port: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -121,19 +143,21 @@ export async function resolveApiClient(config: KubernetesConfig, options: Resolv
   const saDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const tokenFile = config.tokenFile ?? join(saDir, 'token');
   const caFile = config.caFile ?? join(saDir, 'ca.crt');
-  if (config.kubeconfig !== undefined) return fromKubeconfig(config.kubeconfig, config);
+  if (config.kubeconfig !== undefined) return fromKubeconfig(config.kubeconfig, config, 'kubernetes.kubeconfig');
   if (config.apiServer !== undefined) {
     const url = new URL(config.apiServer);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new UsageError(`kubernetes.apiServer: scheme must be http or https (got ${JSON.stringify(config.apiServer)})`);
     }
     const ca = config.caFile !== undefined ? readCa(caFile, 'caFile') : url.protocol === 'https:' && existsSync(caFile) ? readCa(caFile, 'caFile') : undefined;
+    const withToken = config.tokenFile !== undefined || existsSync(tokenFile);
+    if (withToken) refuseTokenInClear(config.apiServer, 'kubernetes.apiServer', config);
     return createApiClient({
       server: config.apiServer,
       source: 'apiServer',
       ca,
       rejectUnauthorized: !config.insecureSkipTlsVerify,
-      headers: config.tokenFile !== undefined || existsSync(tokenFile) ? bearerTokenFile(tokenFile) : undefined,
+      headers: withToken ? bearerTokenFile(tokenFile) : undefined,
     });
   }
   const host = options.env.KUBERNETES_SERVICE_HOST;
@@ -148,9 +172,9 @@ export async function resolveApiClient(config: KubernetesConfig, options: Resolv
     });
   }
   const envPath = options.env.KUBECONFIG;
-  if (envPath !== undefined && envPath !== '') return fromKubeconfig(envPath, config);
+  if (envPath !== undefined && envPath !== '') return fromKubeconfig(envPath, config, 'KUBECONFIG');
   const homePath = join(options.home ?? homedir(), '.kube', 'config');
-  if (existsSync(homePath)) return fromKubeconfig(homePath, config);
+  if (existsSync(homePath)) return fromKubeconfig(homePath, config, 'the default kubeconfig');
   return undefined;
 }
 
@@ -159,7 +183,7 @@ export async function resolveApiClient(config: KubernetesConfig, options: Resolv
  * @kubernetes/client-node's KubeConfig (loaded lazily: only outside a cluster). Only loading is used; the
  * requests themselves stay on undici like everything else.
  */
-async function fromKubeconfig(paths: string, config: KubernetesConfig): Promise<ApiClient> {
+async function fromKubeconfig(paths: string, config: KubernetesConfig, setting: string): Promise<ApiClient> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   const files = paths.split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
@@ -171,14 +195,30 @@ async function fromKubeconfig(paths: string, config: KubernetesConfig): Promise<
       kc.mergeConfig(more, true);
     }
   } catch (error) {
-    throw new UsageError(`kubernetes.kubeconfig: cannot load ${paths} (${(error as Error).message})`);
+    throw new UsageError(`${setting}: cannot load ${paths} (${firstLine(error)})`);
   }
   const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new UsageError(`kubernetes.kubeconfig: ${paths} has no current context/cluster`);
+  if (cluster === null) throw new UsageError(`${setting}: ${paths} has no current context or cluster; set current-context (kubectl config use-context NAME)`);
+  const where = `${setting} ${files[0]}, cluster ${JSON.stringify(cluster.name)}`;
+  if (!/^https?:\/\//i.test(cluster.server)) throw new UsageError(`${where}: server ${JSON.stringify(cluster.server)} is not an http(s):// URL`);
+  const server = config.apiServer ?? cluster.server;
+  const plainHttp = new URL(server).protocol === 'http:';
+  if (plainHttp && !cluster.skipTLSVerify && config.apiServer === undefined) {
+    // @kubernetes/client-node refuses this too, with a stack trace; say what to do instead.
+    throw new UsageError(
+      `${where}: server ${cluster.server} is plain HTTP, so the kubeconfig's credentials would travel in clear text; ` +
+        'use the API server\'s https:// address (for a local `kubectl proxy`, set kubernetes.apiServer: http://127.0.0.1:8001 instead of a kubeconfig)',
+    );
+  }
   const tls: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(tls);
+  try {
+    await kc.applyToHTTPSOptions(tls);
+  } catch (error) {
+    throw new UsageError(`${where}: cannot use its credentials or certificates (${firstLine(error)})`);
+  }
+  if (plainHttp && tls.headers !== undefined && Object.keys(tls.headers).length > 0) refuseTokenInClear(server, where, config);
   return createApiClient({
-    server: config.apiServer ?? cluster.server,
+    server,
     source: `kubeconfig ${files[0]}`,
     ca: tls.ca as Buffer | undefined,
     cert: tls.cert as Buffer | undefined,
@@ -195,4 +235,8 @@ async function fromKubeconfig(paths: string, config: KubernetesConfig): Promise<
       return out;
     },
   });
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0].trim();
 }

@@ -27,6 +27,8 @@ export const kubernetesConfigSchema = z
     caFile: z.string().min(1).optional(),
     /** skip certificate verification; must be explicit */
     insecureSkipTlsVerify: z.boolean().default(false),
+    /** send the bearer token to an http:// API server that is not this machine (clear text); must be explicit */
+    allowInsecureCredentials: z.boolean().default(false),
     /** pod annotation keys copied to kubernetes.annotations.* (dedotted); `prefix/*` matches a whole prefix */
     annotations: z.array(z.string().min(1)).default([]),
     /** how long a batch may wait for a pod that is not (yet) in the cache; 0 disables waiting */

@@ -3,16 +3,15 @@
  * enrichment transform on top of it, its metrics and its shutdown. Undefined when disabled or when no
  * API server is configured (records then keep file-name metadata).
  */
-import type { Registry } from 'prom-client';
+import type { MetricFamily, MetricsSource } from '../core/metrics.js';
 import { EnrichKubernetes } from '../transforms/enrich-kubernetes.js';
 import type { KubernetesConfig } from './config.js';
 import { createKubernetesMetadata, type CreateKubernetesMetadataOptions, type KubernetesMetadata } from './metadata-service.js';
-import { registerKubernetesMetrics } from './metrics.js';
+import { kubernetesMetrics } from './metrics.js';
 
-export interface KubernetesEnrichment {
+export interface KubernetesEnrichment extends MetricsSource {
   service: KubernetesMetadata;
   transform: EnrichKubernetes;
-  registerMetrics(registry: Registry): void;
   stop(): Promise<void>;
 }
 
@@ -24,7 +23,7 @@ export async function createKubernetesEnrichment(config: KubernetesConfig, optio
   return {
     service,
     transform,
-    registerMetrics: (registry) => registerKubernetesMetrics(registry, () => service.stats(), () => transform.counters),
+    describeMetrics: (): MetricFamily[] => kubernetesMetrics(() => service.stats(), () => transform.counters),
     stop: () => service.stop(),
   };
 }

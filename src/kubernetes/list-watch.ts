@@ -13,6 +13,10 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { ApiClient } from './api-client.js';
+import { describeConnectionError, ResponseTooLargeError } from '../core/connection-error.js';
+import { ApiError, MAX_ERROR_BODY_BYTES, readCapped, readStart, responseError } from './api-response.js';
+
+export { ApiError };
 import type { Backoff } from '../core/backoff.js';
 import type { KubeList, KubeStatus, ObjectMeta, WatchEvent, WatchHandler } from './objects.js';
 
@@ -36,7 +40,21 @@ export interface ListWatchOptions<T> {
   random?: () => number;
   onStateChange?: () => void;
   log?: KubeLog;
+  /** a list answer longer than this fails (default {@link MAX_LIST_BYTES}) */
+  maxListBytes?: number;
+  /** a watch event line longer than this fails (default {@link MAX_EVENT_BYTES}) */
+  maxEventBytes?: number;
 }
+
+/**
+ * Limits on what the API server (or whatever answers at its address) may make the agent buffer. A list
+ * of one node's pods is a few MB even at 110 pods with large specs, a cluster's namespaces a few MB more;
+ * etcd refuses objects over 1.5 MB, so one event line is far below its cap. A proxy streaming something
+ * endless fails the request with a message instead of filling the heap.
+ */
+export const MAX_LIST_BYTES = 64 * 1024 * 1024;
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
 
 export interface ListWatchStats {
   lists: number;
@@ -54,16 +72,6 @@ export interface ListWatchStats {
   earlyRetries: number;
   resourceVersion: string | undefined;
   lastError: string | undefined;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly retryAfterMs = 0,
-  ) {
-    super(message);
-  }
 }
 
 type WatchOutcome = { kind: 'gone' } | { kind: 'ended'; cut: boolean; healthy: boolean };
@@ -155,10 +163,14 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  private setConnected(value: boolean): void {
+  private setConnected(value: boolean, reason?: string): void {
     if (this.isConnected === value) return;
     this.isConnected = value;
-    this.options.log?.info({ resource: this.options.resource, server: this.options.client.server }, value ? 'kubernetes API watch established' : 'kubernetes API unreachable; retrying with backoff');
+    // A stop is not an outage: nothing to retry, nothing to report.
+    if (!this.stopped) {
+      const context = { resource: this.options.resource, server: this.options.client.server, ...(reason !== undefined ? { reason } : {}) };
+      this.options.log?.info(context, value ? 'kubernetes API watch established' : 'kubernetes API unreachable; retrying with backoff');
+    }
     this.options.onStateChange?.();
   }
 
@@ -195,7 +207,7 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
       } catch (error) {
         if (this.stopped) break;
         this.stats.errors++;
-        const message = describeError(error);
+        const message = this.describe(error);
         this.stats.lastError = message;
         const status = error instanceof ApiError ? error.statusCode : 0;
         if (status === 401 || status === 403) this.stats.unauthorized++;
@@ -205,7 +217,7 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
         wait = Math.max(backoff.next(), retryAfterMs);
         this.options.log?.debug({ resource: this.options.resource, error: message, retryInMs: wait }, 'kubernetes API request failed');
         if (status === 401 || status === 403) this.options.log?.warn({ resource: this.options.resource, status, error: message }, 'kubernetes API refused the credentials (RBAC needs get/list/watch on pods and namespaces)');
-        this.setConnected(false);
+        this.setConnected(false, message);
       }
       if (wait > 0 && !this.stopped) await this.sleep(wait);
     }
@@ -238,7 +250,13 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     this.stats.lists++;
     const response = await client.get(this.query('resourceVersion=0'), { signal: this.abort.signal, timeoutMs: requestTimeoutMs });
     if (response.statusCode !== 200) throw await responseError(response.statusCode, response.headers, response.body);
-    const list = (await response.body.json()) as KubeList<T>;
+    const text = await readCapped(response.body, this.options.maxListBytes ?? MAX_LIST_BYTES, `the list of ${this.options.resource}`);
+    let list: KubeList<T>;
+    try {
+      list = JSON.parse(text) as KubeList<T>;
+    } catch {
+      throw new ApiError(0, `the list of ${this.options.resource} is not JSON (${JSON.stringify(text.slice(0, 120))}): is ${client.server} an API server?`);
+    }
     const version = list.metadata?.resourceVersion;
     if (typeof version !== 'string' || version === '') throw new ApiError(0, `list of ${this.options.resource} has no metadata.resourceVersion`);
     this.options.handler.replace(Array.isArray(list.items) ? list.items : []);
@@ -264,7 +282,7 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
       bodyTimeoutMs: (timeoutSeconds + 60) * 1000,
     });
     if (response.statusCode === 410) {
-      await response.body.text().catch(() => '');
+      await readStart(response.body, MAX_ERROR_BODY_BYTES).catch(() => '');
       return { kind: 'gone' };
     }
     if (response.statusCode !== 200) throw await responseError(response.statusCode, response.headers, response.body);
@@ -288,17 +306,30 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
           delivered++;
         }
         pending = start > 0 ? pending.slice(start) : pending;
+        const maxEvent = this.options.maxEventBytes ?? MAX_EVENT_BYTES;
+        if (pending.length > maxEvent) {
+          response.body.destroy();
+          throw new ResponseTooLargeError(maxEvent, `a watch event of ${this.options.resource}`);
+        }
       }
       pending += decoder.end();
       if (pending.trim() !== '' && this.dispatch(pending) === 'gone') return { kind: 'gone' };
       this.stats.watchEnds++;
       return { kind: 'ended', cut: false, healthy: delivered > 0 || Date.now() - started >= HEALTHY_WATCH_MS };
     } catch (error) {
-      if (this.stopped || error instanceof ApiError) throw error;
+      if (this.stopped || error instanceof ApiError || error instanceof ResponseTooLargeError) throw error;
       this.stats.watchCuts++;
-      this.options.log?.debug({ resource: this.options.resource, error: describeError(error), resourceVersion: this.stats.resourceVersion }, 'watch stream cut; resuming');
+      this.options.log?.debug({ resource: this.options.resource, error: this.describe(error), resourceVersion: this.stats.resourceVersion }, 'watch stream cut; resuming');
       return { kind: 'ended', cut: true, healthy: delivered > 0 || Date.now() - started >= HEALTHY_WATCH_MS };
     }
+  }
+
+  /** One line naming the server and what to do, never a stack or a raw OpenSSL string. */
+  private describe(error: unknown): string {
+    if (error instanceof ApiError) return error.message;
+    const source = this.options.client.source;
+    const setting = source === 'apiServer' ? 'kubernetes.apiServer' : source === 'in-cluster' ? 'KUBERNETES_SERVICE_HOST/PORT' : source;
+    return describeConnectionError(error, { host: this.options.client.server, setting, caSetting: 'kubernetes.caFile' });
   }
 
   /** Applies one watch event line; 'gone' for a 410 ERROR event. Throws for other ERROR events. */
@@ -332,27 +363,4 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     if (typeof version === 'string' && version !== '') this.stats.resourceVersion = version;
     return 'ok';
   }
-}
-
-async function responseError(statusCode: number, headers: Record<string, string | string[] | undefined>, body: { text(): Promise<string> }): Promise<ApiError> {
-  const text = await body.text().catch(() => '');
-  let detail = text.slice(0, 300);
-  try {
-    const status = JSON.parse(text) as KubeStatus;
-    if (status.message) detail = `${status.reason ?? ''} ${status.message}`.trim();
-  } catch {
-    // not a Status object (a proxy's HTML page, say): keep the raw text
-  }
-  const retryAfter = Number(headers['retry-after']);
-  return new ApiError(statusCode, `HTTP ${statusCode}: ${detail}`, Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 300) * 1000 : 0);
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message;
-    return [code, error.message, detail].filter(Boolean).join(': ');
-  }
-  return String(error);
 }

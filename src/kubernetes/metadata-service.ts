@@ -312,5 +312,9 @@ export async function createKubernetesMetadata(config: KubernetesConfig, options
     return undefined;
   }
   options.log?.info({ server: client.server, source: client.source, nodeName }, 'kubernetes metadata: watching this node\'s pods');
+  // The config file's insecureSkipTlsVerify is warned about when the file is loaded; a kubeconfig's only here.
+  if (!client.tlsVerify && !config.insecureSkipTlsVerify && client.server.startsWith('https:')) {
+    options.log?.warn({ server: client.server, source: client.source }, 'TLS verification of the API server is off (insecure-skip-tls-verify in the kubeconfig): anyone on the path can impersonate it; give its CA (certificate-authority) instead');
+  }
   return new KubernetesMetadata({ client, nodeName, config, log: options.log, random: options.random });
 }

@@ -15,7 +15,7 @@ export interface PodLogOptions {
   exclude: boolean;
   /** `logferry.io/parser` */
   parser?: MessageParser;
-  /** `logferry.io/multiline`: java | python | go | nodejs | a regular expression for the first line */
+  /** `logferry.io/multiline`: auto | java | python | go | nodejs | off | a regular expression for the first line */
   multiline?: string;
 }
 
@@ -26,7 +26,7 @@ export const ANNOTATION = {
   multiline: 'logferry.io/multiline',
 } as const;
 
-const MULTILINE_PRESETS = new Set(['java', 'python', 'go', 'nodejs']);
+const MULTILINE_PRESETS = new Set(['auto', 'java', 'python', 'go', 'nodejs', 'off', 'none']);
 const PARSERS = new Set<string>(['json', 'logfmt', 'none']);
 
 export interface OwnerNames {
@@ -171,7 +171,7 @@ function readOptions(annotations: Record<string, string> | undefined, facts: Pod
         new RegExp(value);
         facts.multiline = value;
       } catch (error) {
-        invalid.push(`${ANNOTATION.multiline}: not java|python|go|nodejs nor a valid regular expression (${(error as Error).message})`);
+        invalid.push(`${ANNOTATION.multiline}: not auto|java|python|go|nodejs|off nor a valid regular expression (${(error as Error).message})`);
       }
     }
   }

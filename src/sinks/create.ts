@@ -13,6 +13,7 @@ export async function createSink(config: Config, logger: Logger, hooks: SinkHook
     const { ElasticsearchSink } = await import('./elasticsearch/sink.js');
     return new ElasticsearchSink(config.output.elasticsearch, {
       onError: (message, context) => logger.warn(context, message),
+      onInfo: (message, context) => logger.info(context, message),
       onRequest: (seconds, outcome) => hooks.onRequest?.(seconds, outcome),
     });
   }

@@ -5,6 +5,7 @@
  * stored, already stored (duplicate) or dead-lettered. A sink never drops a record without acknowledging
  * and counting it; whole-request failures are retried until they succeed or the sink is shut down.
  */
+import type { MetricFamily } from '../core/metrics.js';
 import type { LogRecord } from '../event/record.js';
 
 export interface SinkStats {
@@ -32,6 +33,10 @@ export interface Sink {
   stats(): SinkStats;
   /** false while the backend is unreachable (for /readyz) */
   healthy(): boolean;
+  /** why it is not healthy, with the underlying error (for the periodic "output unavailable" report) */
+  unhealthyReason?(): string | undefined;
+  /** its own series for /metrics, beyond the counters every sink has (see src/core/metrics.ts) */
+  describeMetrics?(): MetricFamily[];
 }
 
 export function emptySinkStats(): SinkStats {

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { addContainer, criLine, criTimestamp } from '../helpers/log-tree.js';
 import { BIN, runAgent, sleep, startAgentProcess } from '../helpers/agent-process.js';
 
 // Spelled out, not imported from src/cli/data-dir-lock.ts, so this file also runs against an agent without it.
@@ -29,9 +30,11 @@ describe('data directory lock: agent processes', () => {
     dir = mkdtempSync(join(tmpdir(), 'lf-lock-'));
     config = join(dir, 'logferry.yaml');
     writeFileSync(config, 'server:\n  address: ""\n');
+    // One log line to read: a oneshot run that finds no input at all exits 1 (issue 13, item 6).
+    writeFileSync(addContainer(join(dir, 'tree'), 'ns', 'pod', 'app').logPath, criLine(criTimestamp(Date.now()), 'stdout', 'F', 'hello'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const args = (dataDir: string, ...more: string[]) => ['run', '--root', join(dir, 'no-tree'), '--data-dir', dataDir, '--config', config, ...more];
+  const args = (dataDir: string, ...more: string[]) => ['run', '--root', join(dir, 'tree'), '--data-dir', dataDir, '--config', config, ...more];
 
   it('a second agent on the same data directory exits 2 naming it and the first one\'s pid; the first runs on', async () => {
     const dataDir = join(dir, 'shared');

@@ -13,6 +13,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { addContainer, criLine, criTimestamp } from '../helpers/log-tree.js';
 import { BIN, runAgent } from '../helpers/agent-process.js';
 
 /** exit 2, within `maxMs`, exactly one line on stderr, no stack trace */
@@ -33,7 +34,7 @@ describe('data directory checks at start', () => {
   const run = async (dataDir: string, env: Record<string, string> = {}, args = ['--data-dir', dataDir]) => {
     const started = Date.now();
     // A short timeout: the old agent spun forever under /proc; the test must fail, not hang.
-    const result = await runAgent({ args: ['run', '--root', join(dir, 'no-tree'), '--oneshot', '--config', config, ...args], env, timeoutMs: 15_000 });
+    const result = await runAgent({ args: ['run', '--root', join(dir, 'tree'), '--oneshot', '--config', config, ...args], env, timeoutMs: 15_000 });
     return { ...result, elapsedMs: Date.now() - started };
   };
 
@@ -41,6 +42,8 @@ describe('data directory checks at start', () => {
     dir = mkdtempSync(join(tmpdir(), 'lf-datadir-'));
     config = join(dir, 'logferry.yaml');
     writeFileSync(config, 'server:\n  address: ""\n');
+    // One log line to read: a oneshot run that finds no input at all exits 1 (issue 13, item 6).
+    writeFileSync(addContainer(join(dir, 'tree'), 'ns', 'pod', 'app').logPath, criLine(criTimestamp(Date.now()), 'stdout', 'F', 'hello'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -108,7 +111,7 @@ describe('data directory checks at start', () => {
     mkdirSync(dataDir, { mode: 0o555 });
     chmodSync(dataDir, 0o555);
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, 'run', '--root', join(dir, 'no-tree'), '--oneshot', '--config', config, '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [BIN, 'run', '--root', join(dir, 'tree'), '--oneshot', '--config', config, '--data-dir', dataDir], {
       uid: 65534,
       gid: 65534,
       env: { PATH: process.env.PATH ?? '', LOGFERRY_LOG_LEVEL: 'warn' },

@@ -9,6 +9,7 @@ import { ALL_ENV_VARS } from '../../src/config/env-vars.js';
 import { loadConfig } from '../../src/config/load.js';
 import { inject, LOGS_VOLUME, SIDECAR_NAME, type InjectOptions } from '../../src/deploy/inject.js';
 import { IMAGE_USER } from '../../src/deploy/objects.js';
+import { IMAGE_APP_PATHS } from '../../src/deploy/mount-paths.js';
 import { sidecarInput } from '../../src/sources/file/sidecar.js';
 import { BIN, runAgent } from '../helpers/agent-process.js';
 import { documents, ROOT } from './contract.js';
@@ -270,5 +271,49 @@ describe('logferry inject', () => {
     const missing = await runAgent({ args: ['inject', '-f', join(dir, 'nope.yaml'), '--path', '/var/log/app/*.log', '--es-host', 'es'] });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /-f .*nope\.yaml: cannot read it \(ENOENT\)/);
+  });
+
+  it('--path is normalised before it becomes a mount and LOGFERRY_PATHS', () => {
+    const out = documents(inject(DEPLOYMENT, { paths: ['//var/log/./app/../app//*.log', '/var/log/app/audit.json'], esHost: 'es' }))[0];
+    const spec = podSpec(out);
+    const sidecar = spec.initContainers.find((c: any) => c.name === SIDECAR_NAME);
+    assert.equal(sidecar.env.find((e: any) => e.name === 'LOGFERRY_PATHS').value, '/var/log/app/*.log,/var/log/app/audit.json');
+    assert.equal(sidecar.volumeMounts.find((m: any) => m.name === LOGS_VOLUME).mountPath, '/var/log/app');
+    assert.equal(spec.containers[0].volumeMounts.find((m: any) => m.name === LOGS_VOLUME).mountPath, '/var/log/app');
+    assert.throws(() => inject(DEPLOYMENT, { paths: ['/var/log/app/'], esHost: 'es' }), /--path: give the files, not a directory/);
+    // `..` cannot climb out to a directory the checks below refuse.
+    assert.throws(() => inject(DEPLOYMENT, { paths: ['/var/log/app/../../../etc/*.log'], esHost: 'es' }), /--path: \/etc is a system directory/);
+  });
+
+  it('--path refuses system directories and directories that would hide the image\'s own files', () => {
+    const refused: Array<[string, RegExp]> = [
+      ['/etc/*.log', /--path: \/etc is a system directory: an emptyDir mounted there would hide the image's files/],
+      ['/etc/nginx/*.log', /--path: \/etc\/nginx is under the system directory \/etc/],
+      ['/usr/*.log', /\/usr is a system directory/],
+      ['/usr/lib/app/*.log', /under the system directory \/usr\/lib/],
+      ['/var/*.log', /\/var is a system directory/],
+      ['/proc/self/*.log', /under the system directory \/proc/],
+      ['/dev/shm/*.log', /under the system directory \/dev/],
+      ['/var/run/secrets/kubernetes.io/*.log', /under the system directory \/var\/run\/secrets/],
+      ['/bin/*.log', /\/bin is a system directory/],
+      // The logferry image's program is in /app: mounted over, the sidecar would not start.
+      ['/app/*.log', /\/app would hide the logferry image's own files \(\/app\) in the sidecar/],
+      ['/app/dist/*.log', /would hide the logferry image's own files \(\/app\/dist\/src\)/],
+      ['/app/node_modules/x/*.log', /would hide the logferry image's own files \(\/app\/node_modules\)/],
+      ['/var/lib/logferry/*.log', /clashes with the sidecar's own volume at \/var\/lib\/logferry/],
+    ];
+    for (const [path, message] of refused) assert.throws(() => inject(DEPLOYMENT, { paths: [path], esHost: 'es' }), message, path);
+    for (const path of ['/var/log/app/*.log', '/app/logs/*.log', '/usr/local/tomcat/logs/*.log', '/opt/shop/log/*.log', '/tmp/*.log', '/data/logs/*.log']) {
+      assert.doesNotThrow(() => inject(DEPLOYMENT, { paths: [path], esHost: 'es' }), path);
+    }
+  });
+
+  it("the image's own paths are those the Dockerfile puts there", () => {
+    const dockerfile = readFileSync(join(ROOT, 'deploy/docker/Dockerfile'), 'utf8');
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const destinations = [...finalStage.matchAll(/^COPY .* (\/\S+)$/gm)].map((m) => m[1]);
+    const workdir = /^WORKDIR (\S+)$/m.exec(finalStage)?.[1];
+    assert.ok(destinations.length > 0 && workdir !== undefined);
+    assert.deepEqual([workdir, ...destinations].sort(), [...IMAGE_APP_PATHS].sort());
   });
 });

@@ -15,7 +15,8 @@ import { EnrichKubernetes } from '../../src/transforms/enrich-kubernetes.js';
 import { maxAttemptsWithin } from '../../src/core/backoff.js';
 import type { KubernetesConfigInput } from '../../src/kubernetes/config.js';
 import type { LogRecord } from '../../src/event/record.js';
-import { registerKubernetesMetrics } from '../../src/kubernetes/metrics.js';
+import { kubernetesMetrics } from '../../src/kubernetes/metrics.js';
+import { registerFamilies } from '../../src/server/mirrored-metrics.js';
 import { Registry } from 'prom-client';
 
 const doc = (record: LogRecord) => JSON.parse('{' + record.meta.json + '}');
@@ -59,7 +60,7 @@ test('API server back after a crash while the watch sleeps out a long backoff: a
   assert.ok(tookMs < 2500, `took ${tookMs} ms: the backoff delay (≥ 3.2 s) was not cut short`);
   assert.equal(service.stats().waitTimeouts, 0);
   const registry = new Registry();
-  registerKubernetesMetrics(registry, () => service.stats());
+  registerFamilies(registry, kubernetesMetrics(() => service.stats()));
   assert.match(await registry.metrics(), /logferry_kubernetes_early_retries_total\{resource="pods"\} [1-9]/);
 });
 
@@ -146,7 +147,7 @@ test('the API server refusing the credentials (401): unknown pods\' records stil
   t.diagnostic(`${batches.length} unknown pods in ${elapsed} ms: ${refused} refused requests (bound without early retries ${bound})`);
   assert.ok(refused <= bound, `${refused} refused requests > ${bound}: the backoff was cut short`);
   const registry = new Registry();
-  registerKubernetesMetrics(registry, () => service.stats());
+  registerFamilies(registry, kubernetesMetrics(() => service.stats()));
   assert.match(await registry.metrics(), /logferry_kubernetes_early_retries_total\{resource="pods"\} 0\n/);
   assert.equal(service.stats().waitTimeouts, batches.length);
 });

@@ -14,7 +14,8 @@ import { metadataFromIdentity } from '../../src/event/metadata.js';
 import type { FileContext, LogRecord } from '../../src/event/record.js';
 import { OrderedAcks } from '../../src/agent/acks.js';
 import { Registry } from 'prom-client';
-import { registerKubernetesMetrics } from '../../src/kubernetes/metrics.js';
+import { kubernetesMetrics } from '../../src/kubernetes/metrics.js';
+import { registerFamilies } from '../../src/server/mirrored-metrics.js';
 
 const doc = (record: LogRecord) => JSON.parse('{' + record.meta.json + '}');
 
@@ -57,7 +58,7 @@ test('container records get their pod\'s shared metadata; other records are left
   assert.equal(transform.counters.metadataMissing, 0);
 
   const registry = new Registry();
-  registerKubernetesMetrics(registry, () => service.stats(), () => transform.counters);
+  registerFamilies(registry, kubernetesMetrics(() => service.stats(), () => transform.counters));
   const text = await registry.metrics();
   assert.match(text, /logferry_kubernetes_records_enriched_total 3/);
   assert.match(text, /logferry_kubernetes_lists_total\{resource="pods"\} 1/);

@@ -8,7 +8,7 @@ interface InjectFlags {
   path: string[];
   esHost?: string;
   esPort: string;
-  esScheme: string;
+  esScheme?: string;
   esSecret?: string;
   image?: string;
   container?: string;
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .requiredOption('--path <glob...>', "the application's log files, e.g. /var/log/app/*.log")
     .option('--es-host <host>', 'Elasticsearch host')
     .option('--es-port <port>', 'Elasticsearch port', '9200')
-    .option('--es-scheme <scheme>', 'http or https', 'http')
+    .option('--es-scheme <scheme>', 'http or https; default https with --es-secret, else http')
     .option('--es-secret <name>', 'Secret whose keys become env: ELASTICSEARCH_HOSTS and/or credentials')
     .option('--image <image>', 'logferry image')
     .option('--container <name>', 'the application container that writes the files (default: the first)')
@@ -55,7 +55,7 @@ export function register(program: Command): void {
           image: flags.image,
           esHost: flags.esHost,
           esPort: port,
-          esScheme: flags.esScheme as 'http' | 'https',
+          esScheme: flags.esScheme as 'http' | 'https' | undefined,
           esSecret: flags.esSecret,
           container: flags.container,
           classicSidecar: flags.classicSidecar,

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 interface ManifestsFlags {
   esHost?: string;
   esPort: string;
-  esScheme: string;
+  esScheme?: string;
   esSecret?: string;
   image?: string;
   namespace: string;
@@ -36,10 +36,10 @@ export function parseNodeSelector(value: string): Record<string, string> {
 }
 
 /** Checks shared by `manifests` and `inject`; returns the port as a number. */
-export function checkElasticsearchFlags(flags: { esHost?: string; esPort: string; esScheme: string; esSecret?: string }): number {
+export function checkElasticsearchFlags(flags: { esHost?: string; esPort: string; esScheme?: string; esSecret?: string }): number {
   const port = Number(flags.esPort);
   if (!/^\d+$/.test(flags.esPort) || port < 1 || port > 65535) throw new UsageError(`--es-port: 1-65535 (got ${JSON.stringify(flags.esPort)})`);
-  if (flags.esScheme !== 'http' && flags.esScheme !== 'https') throw new UsageError(`--es-scheme: http or https (got ${JSON.stringify(flags.esScheme)})`);
+  if (flags.esScheme !== undefined && flags.esScheme !== 'http' && flags.esScheme !== 'https') throw new UsageError(`--es-scheme: http or https (got ${JSON.stringify(flags.esScheme)})`);
   // The agent takes ELASTICSEARCH_HOST without scheme or port (they have their own variables).
   if (flags.esHost !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(flags.esHost)) {
     throw new UsageError(`--es-host: a host name or address without scheme or port (got ${JSON.stringify(flags.esHost)})`);
@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .description('print ready-to-apply Kubernetes YAML for the node agent (logferry manifests --es-host H | kubectl apply -f -)')
     .option('--es-host <host>', 'Elasticsearch host name or address (ELASTICSEARCH_HOST)')
     .option('--es-port <port>', 'Elasticsearch port (ELASTICSEARCH_PORT)', '9200')
-    .option('--es-scheme <scheme>', 'http or https (ELASTICSEARCH_SCHEME)', 'http')
+    .option('--es-scheme <scheme>', 'http or https (ELASTICSEARCH_SCHEME); default https with --es-secret (credentials never go out in clear text), else http')
     .option('--es-secret <name>', 'Secret whose keys become env: ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, or ELASTICSEARCH_HOSTS')
     .option('--image <image>', 'container image (default ghcr.io/logferry/logferry:0.1.0)')
     .option('--namespace <namespace>', 'namespace to install into', 'logferry')
@@ -75,7 +75,7 @@ export function register(program: Command): void {
       const objects = buildManifests({
         esHost: flags.esHost,
         esPort: port,
-        esScheme: flags.esScheme as 'http' | 'https',
+        esScheme: flags.esScheme as 'http' | 'https' | undefined,
         esSecret: flags.esSecret,
         image: flags.image,
         namespace: flags.namespace,

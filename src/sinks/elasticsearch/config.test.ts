@@ -49,9 +49,11 @@ describe('Elasticsearch configuration from the environment', () => {
   });
 
   it('credentials: basic, API key (id:key is encoded), URL user info', () => {
-    assert.deepEqual(elasticsearchConfigFromEnv({ ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: 's3cret' })!.auth, { kind: 'basic', username: 'elastic', password: 's3cret' });
-    assert.deepEqual(elasticsearchConfigFromEnv({ ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_API_KEY: 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==' })!.auth, { kind: 'apiKey', apiKey: 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==' });
-    assert.deepEqual(elasticsearchConfigFromEnv({ ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_API_KEY: 'id1:key1' })!.auth, { kind: 'apiKey', apiKey: Buffer.from('id1:key1').toString('base64') });
+    // https: credentials are refused over plain http to another machine (test/cli/security.test.ts).
+    const es = { ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_SCHEME: 'https' };
+    assert.deepEqual(elasticsearchConfigFromEnv({ ...es, ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: 's3cret' })!.auth, { kind: 'basic', username: 'elastic', password: 's3cret' });
+    assert.deepEqual(elasticsearchConfigFromEnv({ ...es, ELASTICSEARCH_API_KEY: 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==' })!.auth, { kind: 'apiKey', apiKey: 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==' });
+    assert.deepEqual(elasticsearchConfigFromEnv({ ...es, ELASTICSEARCH_API_KEY: 'id1:key1' })!.auth, { kind: 'apiKey', apiKey: Buffer.from('id1:key1').toString('base64') });
     const withUser = elasticsearchConfigFromEnv({ ELASTICSEARCH_HOSTS: 'https://elastic:pw@es:9200' })!;
     assert.equal(withUser.hosts[0].username, 'elastic');
   });
@@ -119,7 +121,7 @@ describe('Elasticsearch configuration from the file', () => {
 
 describe('file and environment together: the environment wins for what it sets', () => {
   const file = {
-    hosts: ['http://file-es:9200'],
+    hosts: ['https://file-es:9200'],
     auth: { apiKey: 'file-key' },
     tls: { caFile, verify: true },
     gzip: false,
@@ -143,7 +145,7 @@ describe('file and environment together: the environment wins for what it sets',
 
   it('nothing in the environment: the file as written', () => {
     const config = resolveElasticsearchConfig(file, {})!;
-    assert.deepEqual(config.hosts.map((h) => h.href), ['http://file-es:9200/']);
+    assert.deepEqual(config.hosts.map((h) => h.href), ['https://file-es:9200/']);
     assert.deepEqual(config.auth, { kind: 'apiKey', apiKey: 'file-key' });
     assert.equal(config.tls.verify, true);
   });

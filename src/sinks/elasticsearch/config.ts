@@ -74,6 +74,10 @@ export const elasticsearchSinkConfigSchema = z.strictObject({
   retryMaxDelayMs: z.number().int().min(1).max(600_000).default(30_000),
   /** a host that failed to answer is probed again after this long (doubling up to the retry cap) */
   deadHostRetryMs: z.number().int().min(10).default(5_000),
+  /** an answer longer than this fails its request (bulk answers are kilobytes; search pages are bounded by --limit) */
+  maxResponseBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** send credentials to an http:// host that is not this machine (they travel in clear text): must be explicit */
+  allowInsecureCredentials: z.boolean().default(false),
 });
 
 /** The section as written in the file (defaults optional). */
@@ -93,6 +97,8 @@ export interface ElasticsearchTls {
 /** What the sink runs with: every value checked, hosts parsed, the CA file read. */
 export interface ElasticsearchConfig extends Omit<ElasticsearchFileConfig, 'hosts' | 'auth' | 'tls'> {
   hosts: URL[];
+  /** where the hosts were set (`ELASTICSEARCH_HOSTS`, `output.elasticsearch.hosts`), for messages */
+  hostsFrom?: string;
   auth: ElasticsearchAuth | undefined;
   tls: ElasticsearchTls;
 }
@@ -125,6 +131,30 @@ function readCa(file: string, key: string): string {
   return text;
 }
 
+/** Traffic to these never leaves the machine: nobody on the network can read it. */
+export function isLoopbackHost(hostname: string): boolean {
+  const name = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '::1';
+}
+
+/**
+ * Credentials (configured, or in a host's URL) must not cross the network in clear text: an http:// host
+ * other than this machine is refused unless allowInsecureCredentials says the risk is known. Anyone on the
+ * path (a node, a mirror port, a compromised pod with host networking) would read the password.
+ */
+function refuseCredentialsInClear(hosts: URL[], hostsFrom: string, credentialKey: string | undefined): void {
+  for (const url of hosts) {
+    if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) continue;
+    const key = url.username !== '' ? hostsFrom : credentialKey;
+    if (key === undefined) continue;
+    throw new UsageError(
+      `${key}: credentials would be sent in clear text to http://${url.host} (${hostsFrom}); use https ` +
+        `(${ENV_VARS.ELASTICSEARCH_SCHEME}=https or https:// URLs; logferry manifests --es-scheme https), or accept the risk ` +
+        `explicitly with ${ENV_VARS.ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS}=true (${FILE}.allowInsecureCredentials: true)`,
+    );
+  }
+}
+
 /** `id:key` is turned into the encoded form the Authorization header wants. */
 function encodeApiKey(apiKey: string): string {
   return apiKey.includes(':') ? Buffer.from(apiKey).toString('base64') : apiKey;
@@ -142,8 +172,9 @@ export function resolveElasticsearchConfig(fromFile: ElasticsearchFileInput | un
   const fromEnv = readElasticsearchEnv(env);
 
   let hosts: URL[];
-  if (fromEnv.hosts !== undefined) hosts = fromEnv.hosts;
-  else if (file.hosts !== undefined) hosts = file.hosts.map((h, i) => parseHostUrl(h, `${FILE}.hosts[${i}]`));
+  let hostsFrom: string;
+  if (fromEnv.hosts !== undefined) [hosts, hostsFrom] = [fromEnv.hosts, fromEnv.hostsFrom ?? ENV_VARS.ELASTICSEARCH_HOSTS];
+  else if (file.hosts !== undefined) [hosts, hostsFrom] = [file.hosts.map((h, i) => parseHostUrl(h, `${FILE}.hosts[${i}]`)), `${FILE}.hosts`];
   else return undefined;
 
   const envAuth = fromEnv.username !== undefined || fromEnv.password !== undefined || fromEnv.apiKey !== undefined;
@@ -167,8 +198,11 @@ export function resolveElasticsearchConfig(fromFile: ElasticsearchFileInput | un
   const ca = caFile === undefined ? undefined : readCa(caFile, fromEnv.caFile !== undefined ? ENV_VARS.ELASTICSEARCH_CA_FILE : `${FILE}.tls.caFile`);
   const tls: ElasticsearchTls = { ca, caFile, verify: fromEnv.verify ?? file.tls?.verify ?? true };
 
+  const allowInsecureCredentials = fromEnv.allowInsecureCredentials ?? file.allowInsecureCredentials;
+  if (!allowInsecureCredentials) refuseCredentialsInClear(hosts, hostsFrom, auth !== undefined ? (auth.kind === 'apiKey' ? apiKeyKey : passwordKey) : undefined);
+
   const { hosts: _hosts, auth: _auth, tls: _tls, ...rest } = file;
-  return { ...rest, hosts, auth, tls };
+  return { ...rest, allowInsecureCredentials, hosts, hostsFrom, auth, tls };
 }
 
 /** Only the environment: the output DESIGN.md's variables describe, or undefined when they name no host. */

@@ -63,6 +63,10 @@ export function parseHostUrl(value: string, where: string, defaultScheme = 'http
 /** What the environment says about Elasticsearch; each field set only when its variable is. */
 export interface ElasticsearchEnvSettings {
   hosts?: URL[];
+  /** the variable the hosts came from, for messages */
+  hostsFrom?: string;
+  /** ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS */
+  allowInsecureCredentials?: boolean;
   username?: string;
   password?: string;
   apiKey?: string;
@@ -98,6 +102,7 @@ export function readElasticsearchEnv(env: NodeJS.ProcessEnv): ElasticsearchEnvSe
     const items = list.split(',').map((item) => item.trim());
     if (items.some((item) => item === '')) throw new UsageError(`${ENV_VARS.ELASTICSEARCH_HOSTS}: empty entry in the list (got ${quoted(list)})`);
     out.hosts = items.map((item) => parseHostUrl(item, ENV_VARS.ELASTICSEARCH_HOSTS, scheme));
+    out.hostsFrom = ENV_VARS.ELASTICSEARCH_HOSTS;
   } else if (host !== undefined) {
     // The plain host variable pairs with its own port variable; a port from the other family is still used.
     const portVar =
@@ -113,6 +118,7 @@ export function readElasticsearchEnv(env: NodeJS.ProcessEnv): ElasticsearchEnvSe
       throw new UsageError(`${hostVar}: a host name or address without scheme or port (got ${quoted(host)}); put URLs in ${ENV_VARS.ELASTICSEARCH_HOSTS}`);
     }
     out.hosts = [parseHostUrl(`${scheme}://${name}:${port}`, hostVar)];
+    out.hostsFrom = schemeValue !== undefined ? `${hostVar}/${ENV_VARS.ELASTICSEARCH_SCHEME}` : hostVar;
   }
   const username = get(env, ENV_VARS.ELASTICSEARCH_USERNAME);
   const password = env[ENV_VARS.ELASTICSEARCH_PASSWORD];
@@ -127,6 +133,12 @@ export function readElasticsearchEnv(env: NodeJS.ProcessEnv): ElasticsearchEnvSe
     const v = verify.trim().toLowerCase();
     if (!TRUE.has(v) && !FALSE.has(v)) throw new UsageError(`${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}: true or false (got ${quoted(verify)})`);
     out.verify = TRUE.has(v);
+  }
+  const allowInsecure = get(env, ENV_VARS.ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS);
+  if (allowInsecure !== undefined) {
+    const v = allowInsecure.trim().toLowerCase();
+    if (!TRUE.has(v) && !FALSE.has(v)) throw new UsageError(`${ENV_VARS.ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS}: true or false (got ${quoted(allowInsecure)})`);
+    out.allowInsecureCredentials = TRUE.has(v);
   }
   return out;
 }

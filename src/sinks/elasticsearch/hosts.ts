@@ -6,6 +6,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { CONNECT_TIMEOUT, HttpPool } from './http-pool.js';
+import { classifyConnectionError, describeConnectionError, type ConnectionProblem } from '../../core/connection-error.js';
 import type { ElasticsearchConfig } from './config.js';
 
 export interface EsHost {
@@ -44,7 +45,8 @@ function authorizationFor(url: URL, config: Pick<ElasticsearchConfig, 'auth'>): 
 export type HostsConfig = Pick<
   ElasticsearchConfig,
   'hosts' | 'auth' | 'tls' | 'concurrency' | 'requestTimeoutMs' | 'connectTimeoutMs' | 'deadHostRetryMs' | 'retryMaxDelayMs'
->;
+> &
+  Partial<Pick<ElasticsearchConfig, 'hostsFrom' | 'maxResponseBytes'>>;
 
 export class HostSet {
   readonly hosts: EsHost[];
@@ -78,6 +80,7 @@ export class HostSet {
           connectTimeoutMs: config.connectTimeoutMs,
           requestTimeoutMs: config.requestTimeoutMs,
           tls: { ca, rejectUnauthorized: config.tls.verify, ...(config.tls.verify ? {} : { checkServerIdentity: () => undefined }) },
+          maxResponseBytes: config.maxResponseBytes,
         }),
       };
     });
@@ -185,8 +188,16 @@ export class HostSet {
       this.markUp(host);
     } catch (error) {
       if (this.closed) return;
-      this.markDown(host, describeError(error));
+      this.markDown(host, this.describe(host, error));
     }
+  }
+
+  /**
+   * One line for a failed request to `host`: what happened and which setting to change. Without the
+   * host: every caller shows it beside the reason already.
+   */
+  describe(_host: EsHost, error: unknown): string {
+    return describeConnectionError(error, { setting: this.config.hostsFrom, caSetting: CA_SETTING });
   }
 
   /** Stop probing; let in-flight requests finish (`destroy` aborts them instead). */
@@ -203,39 +214,22 @@ export class HostSet {
   }
 }
 
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'EPROTO',
-]);
+const CA_SETTING = 'ELASTICSEARCH_CA_FILE (output.elasticsearch.tls.caFile)';
+
+/** Problems that retrying cannot fix: the TLS settings or the address must change. */
+const TLS_PROBLEMS = new Set<ConnectionProblem>(['certificate', 'not-tls', 'tls']);
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', CONNECT_TIMEOUT]);
 
 /** The host could not be reached at all (as opposed to a connection that broke). */
 export function isUnreachable(error: unknown): boolean {
   const err = error as { code?: string; cause?: unknown } | undefined;
-  if (err?.code !== undefined && (UNREACHABLE_CODES.has(err.code) || TLS_CODES.has(err.code))) return true;
+  if (err?.code !== undefined && UNREACHABLE_CODES.has(err.code)) return true;
+  if (isTlsError(error)) return true;
   return err?.cause !== undefined && err.cause !== error && isUnreachable(err.cause);
 }
 
-/** A certificate problem: retrying will not help, the configuration must change. */
+/** A certificate or protocol problem: retrying will not help, the configuration must change. */
 export function isTlsError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined && TLS_CODES.has(code)) return true;
-  const cause = (error as { cause?: unknown } | undefined)?.cause;
-  return cause !== undefined && cause !== error && isTlsError(cause);
-}
-
-export function describeError(error: unknown): string {
-  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'Error';
-  const message = err?.message || err?.cause?.message || String(error);
-  return `${code}: ${message}`;
+  return TLS_PROBLEMS.has(classifyConnectionError(error).problem);
 }

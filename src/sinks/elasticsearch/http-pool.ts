@@ -12,6 +12,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { ResponseTooLargeError } from '../../core/connection-error.js';
 
 export const CONNECT_TIMEOUT = 'ECONNECT_TIMEOUT';
 export const RESPONSE_TIMEOUT = 'ERESPONSE_TIMEOUT';
@@ -26,7 +27,16 @@ export interface HttpPoolOptions {
   requestTimeoutMs: number;
   /** for https hosts */
   tls?: { ca?: string[]; rejectUnauthorized: boolean; checkServerIdentity?: () => undefined };
+  /**
+   * An answer longer than this is cut off and the request fails (a proxy streaming something endless,
+   * a search answer beyond any sane size): a log agent with a 96 MB heap must not buffer it. Default
+   * {@link DEFAULT_MAX_RESPONSE_BYTES}.
+   */
+  maxResponseBytes?: number;
 }
+
+/** Bulk answers are filtered to errors (kilobytes); search answers are pages of records. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface PoolRequest {
   method: string;
@@ -102,7 +112,21 @@ export class HttpPool {
       });
       req.on('response', (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+        let received = 0;
+        response.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > limit) {
+            chunks.length = 0;
+            const error = new ResponseTooLargeError(limit, `the answer of ${origin.host} to ${request.method} ${request.path.split('?')[0]}`);
+            done();
+            reject(error);
+            // Destroying the request (not only the response) closes the socket: it must not be reused mid-answer.
+            req.destroy(error);
+            return;
+          }
+          chunks.push(chunk);
+        });
         response.on('error', (error) => {
           done();
           reject(error);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { ackInBatch, type AckBatch } from '../../agent/acks.js';
 import { DocumentEncoder, utcDay } from '../../event/document.js';
+import type { MetricFamily } from '../../core/metrics.js';
 import type { LogRecord } from '../../event/record.js';
 import { type Sink, type SinkStats } from '../sink.js';
 import { BufferPool, BulkBatch, packLines } from './batcher.js';
@@ -23,6 +24,7 @@ import { SinkLog, type ElasticsearchSinkOptions, type ElasticsearchSinkStats, ty
 import { FlushTracker, SendQueue } from './send-queue.js';
 import { prepareCluster } from './startup.js';
 import { Transport } from './transport.js';
+import { elasticsearchMetrics, failureReason, FailureReasons } from './metrics.js';
 
 export type { ElasticsearchSinkOptions, ElasticsearchSinkStats, SinkMetrics } from './sink-support.js';
 
@@ -45,6 +47,7 @@ export class ElasticsearchSink implements Sink {
   private readonly queue: SendQueue;
   private readonly flushes = new FlushTracker();
   private readonly counters: ElasticsearchSinkStats;
+  private readonly failureReasons = new FailureReasons();
   private state: 'new' | 'starting' | 'ready' | 'closed' = 'new';
   private server: ServerInfo | undefined;
   /** a configuration problem found by talking to the cluster (credentials, TLS, data streams) */
@@ -212,12 +215,12 @@ export class ElasticsearchSink implements Sink {
     this.log.request(seconds, result.kind === 'error' ? 'error' : String(result.status), body.length);
     if (result.kind === 'error') {
       if (result.tls) this.problem = `TLS: ${result.error}`;
-      return this.requestFailed(batch, result.error, result.host, undefined);
+      return this.requestFailed(batch, result.error, result.host, undefined, failureReason(result));
     }
     const verdict = requestVerdict(result.status);
     if (verdict === 'retry') {
       if (result.status === 401 || result.status === 403) this.problem = `credentials refused (HTTP ${result.status})`;
-      return this.requestFailed(batch, `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`, result.host, result.headers['retry-after']);
+      return this.requestFailed(batch, `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`, result.host, result.headers['retry-after'], failureReason(result));
     }
     this.requestFailuresInRow = 0;
     this.problem = undefined;
@@ -226,9 +229,10 @@ export class ElasticsearchSink implements Sink {
   }
 
   /** The whole request failed: send the same batch again, at once on another live host, else after a backoff. */
-  private requestFailed(batch: BulkBatch, error: string, host: string, retryAfter: string | string[] | undefined): void {
+  private requestFailed(batch: BulkBatch, error: string, host: string, retryAfter: string | string[] | undefined, reason: string): void {
     this.requestFailuresInRow++;
     this.counters.requestFailures++;
+    this.failureReasons.add(reason);
     if (this.state === 'closed') return;
     this.counters.retries++;
     batch.attempt++;
@@ -285,7 +289,7 @@ export class ElasticsearchSink implements Sink {
       return this.finish(batch);
     }
     const items = parseBulkItems(answer);
-    if (items === undefined) return this.requestFailed(batch, `unreadable bulk answer: ${answer.toString('utf8', 0, 200)}`, '', undefined);
+    if (items === undefined) return this.requestFailed(batch, `unreadable bulk answer: ${answer.toString('utf8', 0, 200)}`, '', undefined, 'unreadable_answer');
     let retryIndexes: number[] | undefined;
     let retryBytes = 0;
     let rejectIndexes: number[] | undefined;
@@ -406,11 +410,18 @@ export class ElasticsearchSink implements Sink {
     return { ...this.counters, hostsUp: this.transport.hostSet.aliveCount() };
   }
 
+  describeMetrics(): MetricFamily[] {
+    return elasticsearchMetrics(() => this.elasticsearchStats(), this.failureReasons);
+  }
+
   /** Why the sink is not healthy, or undefined when it is. */
   unhealthyReason(): string | undefined {
     if (this.problem !== undefined) return this.problem;
-    if (this.state !== 'ready') return this.state === 'closed' ? 'shut down' : 'Elasticsearch not reached yet';
-    if (!this.transport.hostSet.anyAlive()) return `no Elasticsearch host answers (${this.transport.hostLabels.join(', ')})`;
+    // With the hosts' own errors (refused, timeout, ...): "not reached" alone does not say what to fix.
+    const errors = this.transport.hostSet.hosts.filter((h) => h.lastError !== undefined).map((h) => (h.lastError!.startsWith(h.label) ? h.lastError! : `${h.label}: ${h.lastError}`));
+    const detail = errors.length > 0 ? ` (${errors.join('; ')})` : '';
+    if (this.state !== 'ready') return this.state === 'closed' ? 'shut down' : `Elasticsearch not reached yet${detail}`;
+    if (!this.transport.hostSet.anyAlive()) return `no Elasticsearch host answers${detail || ` (${this.transport.hostLabels.join(', ')})`}`;
     if (this.requestFailuresInRow >= UNHEALTHY_AFTER_FAILURES) return `the last ${this.requestFailuresInRow} bulk requests failed`;
     return undefined;
   }

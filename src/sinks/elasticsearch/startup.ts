@@ -24,11 +24,13 @@ const TLS_HINT = `give the cluster's CA in ${ENV_VARS.ELASTICSEARCH_CA_FILE} (ou
 async function detect(transport: Transport, hostCount: number): Promise<StartupOutcome | ServerInfo> {
   const failures: string[] = [];
   let tlsFailures = 0;
+  let certificateFailures = 0;
   for (let i = 0; i < hostCount; i++) {
     const result = await transport.request('GET', '/');
     if (result.kind === 'error') {
       failures.push(`${result.host}: ${result.error}`);
       if (result.tls) tlsFailures++;
+      if (result.problem === 'certificate') certificateFailures++;
       continue;
     }
     if (result.status === 401 || result.status === 403) {
@@ -50,7 +52,12 @@ async function detect(transport: Transport, hostCount: number): Promise<StartupO
     }
     return info;
   }
-  if (tlsFailures === hostCount) return { kind: 'fatal', reason: `TLS certificate problem with every host (${failures.join('; ')}): ${TLS_HINT}` };
+  if (tlsFailures === hostCount) {
+    // A certificate that does not verify has two ways out; a server that answers plain HTTP on an https
+    // address has one (the address), and a CA or turning verification off would not help.
+    if (certificateFailures > 0) return { kind: 'fatal', reason: `TLS certificate problem with every host (${failures.join('; ')}): ${TLS_HINT}` };
+    return { kind: 'fatal', reason: `no host could be reached over TLS: ${failures.join('; ')}` };
+  }
   return { kind: 'retry', reason: failures.join('; ') };
 }
 

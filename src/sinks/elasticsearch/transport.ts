@@ -3,8 +3,9 @@
  * failure marks that host down. Failures come back as values, not exceptions. Used by the sink and by
  * the query backend (`logferry search` against Elasticsearch).
  */
+import { classifyConnectionError, type ConnectionProblem } from '../../core/connection-error.js';
 import type { ElasticsearchConfig } from './config.js';
-import { describeError, HostSet, isTlsError, isUnreachable, type EsHost, type HostEvents, type HostsConfig } from './hosts.js';
+import { HostSet, isTlsError, isUnreachable, type EsHost, type HostEvents, type HostsConfig } from './hosts.js';
 
 export type HttpResult =
   | {
@@ -22,6 +23,8 @@ export type HttpResult =
       host: string;
       /** a certificate problem: the configuration must change */
       tls: boolean;
+      /** what went wrong, in one word (refused, dns, response-timeout...): the reason label of failure metrics */
+      problem: ConnectionProblem;
     };
 
 export class Transport {
@@ -55,9 +58,9 @@ export class Transport {
       this.hostSet.markUp(host);
       return { kind: 'response', status: response.statusCode, body: raw ? '' : bytes.toString('utf8'), bytes, headers: response.headers, host: host.label };
     } catch (error) {
-      const reason = describeError(error);
+      const reason = this.hostSet.describe(host, error);
       this.hostSet.markDown(host, reason, isUnreachable(error));
-      return { kind: 'error', error: reason, host: host.label, tls: isTlsError(error) };
+      return { kind: 'error', error: reason, host: host.label, tls: isTlsError(error), problem: classifyConnectionError(error).problem };
     }
   }
 

@@ -12,4 +12,10 @@ export class TailerStats {
   /** copytruncate copies read on from where the truncated original left off */
   copiesDrained = 0;
   errors = 0;
+  /** files not read: binary (or UTF-16) content, a parser configuration that cannot work, cannot be opened (once per path) */
+  skippedBinary = 0;
+  skippedConfig = 0;
+  unreadable = 0;
+  /** records cut at the record size limit (pipeline.maxRecordBytes): the rest of their line is not stored */
+  linesCut = 0;
 }

@@ -4,6 +4,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { OrderedAcks } from '../../agent/acks.js';
+import { rawLineRecord } from '../../agent/component-errors.js';
 import type { FileContext, LogRecord } from '../../event/record.js';
 import type { FileParser } from '../../parsers/file-parser.js';
 import type { FileFingerprint } from './identity.js';
@@ -25,6 +26,8 @@ export class ReadBuffer {
 export interface ChunkSink {
   /** records of one batch, batch already attached and counted */
   emit(records: LogRecord[]): void;
+  /** the file's parser threw (the record was dead-lettered into the batch): count and report it */
+  componentFailed?(component: string, error: unknown, site: { file?: string; offset?: number }): void;
 }
 
 const NEWLINE = 10;
@@ -58,6 +61,11 @@ export class TailedFile {
   /** what the path said about the file (for the input's opened/closed hooks) */
   origin: Record<string, string> = {};
   readonly acks: OrderedAcks<number>;
+  /**
+   * Told of each record cut at the record size limit: the byte offset of the line, and the line's size
+   * (undefined when the cut record was joined from runtime pieces each within the limit).
+   */
+  onCut: ((offset: number, lineBytes: number | undefined) => void) | undefined;
 
   constructor(
     readonly handle: FileHandle,
@@ -111,9 +119,14 @@ export class TailedFile {
     while (newline !== -1) {
       if (this.skipping) {
         this.skipping = false;
+        // Reported once the line's end is found, so the report can give the size that was lost.
+        this.onCut?.(this.skipStart, base + newline - this.skipStart);
       } else {
         const lineEnd = newline > lineStart && buffer[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
-        parser.push(buffer, lineStart, lineEnd, base + lineStart, out);
+        const cutsBefore = parser.counters.truncated;
+        this.pushLine(buffer, lineStart, lineEnd, base + lineStart, out, sink);
+        // A line within the limit that made a cut closed a record joined from runtime pieces (CRI P/F).
+        if (parser.counters.truncated !== cutsBefore) this.onCut?.(base + lineStart, lineEnd - lineStart > maxLineBytes ? lineEnd - lineStart : undefined);
       }
       lineStart = newline + 1;
       newline = buffer.indexOf(NEWLINE, lineStart);
@@ -125,7 +138,7 @@ export class TailedFile {
       this.carry = undefined; // still inside the over-long line: drop its bytes as they come
     } else if (rest > maxLineBytes) {
       // Emit the head now (cut by the parser) instead of holding an unbounded line in memory.
-      parser.push(buffer, lineStart, buffer.length, base + lineStart, out);
+      this.pushLine(buffer, lineStart, buffer.length, base + lineStart, out, sink);
       this.skipping = true;
       this.skipStart = base + lineStart;
       this.carry = undefined;
@@ -146,7 +159,7 @@ export class TailedFile {
   flushIdle(now: number, sink: ChunkSink): void {
     if (this.quietSinceMs === 0 || this.readPos < this.knownSize) return;
     const out: LogRecord[] = [];
-    this.parser.flushIdle(now, out, this.quietSinceMs);
+    this.guarded(sink, () => this.parser.flushIdle(now, out, this.quietSinceMs));
     if (out.length > 0) {
       const linesEnd = this.carry === undefined ? this.readPos : this.carryStart;
       this.emitBatch(out, this.commitPosition(linesEnd), 0, sink);
@@ -157,22 +170,55 @@ export class TailedFile {
   flushAll(sink: ChunkSink, includeIncompleteLine: boolean): void {
     const out: LogRecord[] = [];
     if (includeIncompleteLine && this.carry !== undefined && !this.skipping) {
-      this.parser.push(this.carry, 0, this.carry.length, this.carryStart, out);
+      this.pushLine(this.carry, 0, this.carry.length, this.carryStart, out, sink);
       this.carry = undefined;
     }
     // The rest of an over-long line ends with the file: its head was shipped, so the file is read to its end.
-    if (includeIncompleteLine) this.skipping = false;
-    this.parser.flushAll(out);
+    if (includeIncompleteLine && this.skipping) {
+      this.skipping = false;
+      this.onCut?.(this.skipStart, this.readPos - this.skipStart);
+    }
+    this.guarded(sink, () => this.parser.flushAll(out));
     const linesEnd = this.carry === undefined ? this.readPos : this.carryStart;
     this.emitBatch(out, this.commitPosition(linesEnd), 0, sink);
+  }
+
+  /**
+   * Hand one line to the parser. A parser that throws must neither lose the line nor leave the chunk
+   * unbatched: the raw line becomes a dead letter of this chunk's batch, and the failure is reported.
+   */
+  private pushLine(buffer: Buffer, start: number, end: number, offset: number, out: LogRecord[], sink: ChunkSink): void {
+    try {
+      this.parser.push(buffer, start, end, offset, out);
+    } catch (error) {
+      const component = `parser:${this.parser.format}`;
+      out.push(rawLineRecord(this.context, buffer.subarray(start, end), offset, component, error));
+      sink.componentFailed?.(component, error, { file: this.context.path, offset });
+    }
+  }
+
+  /**
+   * A parser flush that throws: which record it was is unknown, but what the parser still holds keeps the
+   * checkpoint below it (pendingOffset), so it is read again after a restart; reported, never silent.
+   */
+  private guarded(sink: ChunkSink, flush: () => void): void {
+    try {
+      flush();
+    } catch (error) {
+      sink.componentFailed?.(`parser:${this.parser.format}`, error, { file: this.context.path, offset: this.parser.pendingOffset() });
+    }
   }
 
   private emitBatch(out: LogRecord[], position: number, bytes: number, sink: ChunkSink): void {
     const batch = this.acks.newBatch(position, bytes);
     batch.pending = out.length;
     for (let i = 0; i < out.length; i++) out[i].batch = batch;
-    if (out.length > 0) sink.emit(out);
-    batch.seal();
+    try {
+      if (out.length > 0) sink.emit(out);
+    } finally {
+      // Sealed whatever happened downstream: an open batch would hold this file's checkpoint forever.
+      batch.seal();
+    }
   }
 
   get hasIncompleteLine(): boolean {

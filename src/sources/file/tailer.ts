@@ -17,7 +17,9 @@ import { identify, identityKey, idPrefixFor } from './identity.js';
 import { ReadBuffer, TailedFile, type ChunkSink } from './tailed-file.js';
 import type { FileContext, Metadata } from '../../event/record.js';
 import { TailerStats } from './stats.js';
+import { ParserTotals } from './parser-totals.js';
 import { Recovery, type RecoveryHost } from './recovery.js';
+import { FileProblems } from './file-problems.js';
 
 export interface FileDescription {
   /** metadata known from the path (namespace, pod, container, service, ...) and its string form for checkpoints */
@@ -84,6 +86,10 @@ export class Tailer implements RecoveryHost {
   private rescanRequested = true;
   private opening = new Set<string>();
   readonly stats = new TailerStats();
+  /** parser outcomes of closed files (open files' parsers are read at scrape time) */
+  readonly parserTotals = new ParserTotals();
+  /** files left out and lines cut: logged once per file, summed up by a oneshot run */
+  readonly problems: FileProblems;
   private loopDone: Promise<void> | undefined;
   private readonly readBuffer = new ReadBuffer();
   /** resolved by stop(): wakes a loop waiting for budget */
@@ -97,6 +103,7 @@ export class Tailer implements RecoveryHost {
 
   constructor(readonly options: TailerOptions) {
     this.recovery = new Recovery(this);
+    this.problems = new FileProblems(this.stats, options.maxRecordBytes, (message, context) => options.onError?.(message, context));
   }
 
   /** Start reading; resolves when the loop ends (stop(), or end of input in oneshot mode). */
@@ -255,6 +262,7 @@ export class Tailer implements RecoveryHost {
     // 'replaced': a copy carries on from where this file's records stop, so what the parser holds is re-read there.
     if (reason !== 'replaced') file.flushAll(this.options.sink, reason !== 'truncated');
     file.state = 'closed';
+    this.parserTotals.retire(file.parser.counters);
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     await file.handle.close().catch(() => undefined);
@@ -308,7 +316,9 @@ export class Tailer implements RecoveryHost {
     let opened = 0;
     for (const input of this.options.inputs) {
       for (const pattern of input.patterns) {
-        for (const path of await expandGlob(pattern)) {
+        const paths = await expandGlob(pattern);
+        await this.problems.noteMatches(pattern, paths);
+        for (const path of paths) {
           if (this.byPath.has(path)) continue;
           if (!(await this.openFile(input, path, initial && this.options.firstStart ? input.readFrom : 'beginning'))) continue;
           opened++;
@@ -345,13 +355,18 @@ export class Tailer implements RecoveryHost {
       const info = await handle.stat();
       if (!info.isFile()) return false;
       const fingerprint = await identify(handle, info.dev, info.ino, info.size);
-      if (fingerprint === undefined) return false; // first line incomplete: try again at the next scan
+      if (fingerprint === undefined) {
+        // First line incomplete: tried again at the next scan. A oneshot run ends before that, so it says so.
+        if (this.options.oneshot && info.size > 0) this.problems.skipped(path, 'incomplete', `no newline in its first ${info.size} bytes: a file is read from its first complete line`);
+        return false;
+      }
       const key = identityKey(fingerprint);
       if (this.files.has(key)) return false;
       const checkpoints = this.options.checkpoints;
       const entry = known?.entry ?? checkpoints.get(key);
       // Done means read to the end and acknowledged; an entry short of the file's end is read on whatever its flag says.
       if (entry?.done && entry.offset >= info.size) return false;
+      if (await this.problems.skipIfBinary(handle, info.size, path)) return false;
       const description = input.describe(path, realPath, entry?.origin);
       if (description === undefined) return false;
       let generation = entry?.generation ?? 0;
@@ -393,11 +408,16 @@ export class Tailer implements RecoveryHost {
       file.origin = description.origin;
       input.opened?.(description.origin);
       this.stats.opened++;
+      this.problems.opened(path);
+      file.onCut = this.problems.cutReporter(displayPath);
       handle = undefined;
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') this.error('cannot open file', { file: path, error: (error as Error).message });
+      if (code !== 'ENOENT') {
+        this.stats.errors++;
+        this.problems.skipped(path, FileProblems.reasonOf(error), (error as Error).message);
+      }
       return false;
     } finally {
       this.opening.delete(path);

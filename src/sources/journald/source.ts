@@ -18,6 +18,8 @@ import type { FileContext, LogRecord, Metadata } from '../../event/record.js';
 import { Backoff, type BackoffOptions } from '../../core/backoff.js';
 import type { ChunkSink } from '../file/tailed-file.js';
 import { entryRecord, entryUnit, type JournalEntry } from './entry.js';
+import { journaldMetrics } from './metrics.js';
+import type { MetricFamily } from '../../core/metrics.js';
 
 export interface JournaldOptions {
   nodeName: string;
@@ -135,6 +137,10 @@ export class JournaldSource {
 
   stats(): JournaldStats {
     return { up: this.up && this.downSince === undefined, restarts: this.restarts, recordsRead: this.records, errors: this.errors };
+  }
+
+  describeMetrics(): MetricFamily[] {
+    return journaldMetrics(() => this.stats());
   }
 
   /**
