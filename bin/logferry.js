@@ -10,7 +10,7 @@ main(process.argv).then(
   },
   (error) => {
     const debug = process.env.LOGFERRY_LOG_LEVEL === 'debug' || process.env.LOGFERRY_LOG_LEVEL === 'trace';
-    process.stderr.write(`logferry: ${error instanceof Error ? (debug ? error.stack : error.message) ?? error.message : String(error)}\n`);
+    process.stderr.write(`logferry: ${error instanceof Error ? ((debug ? error.stack : error.message) ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );

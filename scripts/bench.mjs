@@ -43,7 +43,12 @@ for (const name of names) {
   }
   const [script, ...args] = spec;
   process.stderr.write(`running ${name}...\n`);
-  const run = spawnSync(process.execPath, [...NODE_FLAGS, join(dist, script), ...args, name], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [...NODE_FLAGS, join(dist, script), ...args, name], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const lines = (run.stdout ?? '').split('\n');
   const skipped = lines.find((l) => l.startsWith('BENCH_SKIP '));
   if (run.status === 0 && skipped) {

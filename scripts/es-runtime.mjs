@@ -47,7 +47,10 @@ export function ensureJars({ quiet = true } = {}) {
     );
     if (result.status === 0 && prepared()) return LIB_DIR;
     const errors = `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR'));
-    last = errors.slice(0, 3).join(' ').replace(/\u001b\[[0-9;]*m/g, '');
+    last = errors
+      .slice(0, 3)
+      .join(' ')
+      .replace(/\u001b\[[0-9;]*m/g, '');
   }
   throw new ElasticsearchMissing(`could not fetch the Elasticsearch jars with Maven: ${last || 'unknown error'}`);
 }

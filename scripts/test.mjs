@@ -2,11 +2,13 @@
 // `npm test`: build, start one real Elasticsearch for the whole run, run every test file with node's
 // test runner, stop Elasticsearch. The runner's summary is the last thing printed.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// A clean build: a test file deleted or renamed in src/ must not keep running from an old dist/.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 

@@ -50,24 +50,58 @@ for (let p = 0; p < PODS; p++) {
     path,
     pathJson: JSON.stringify(path),
     idPrefix: `bench${p}-`,
-    meta: metadataFromIdentity({ namespace: `ns-${p % 10}`, podName: pod.metadata!.name, podUid: pod.metadata!.uid, containerName: 'app', containerId, nodeName: 'bench-node' }),
+    meta: metadataFromIdentity({
+      namespace: `ns-${p % 10}`,
+      podName: pod.metadata!.name,
+      podUid: pod.metadata!.uid,
+      containerName: 'app',
+      containerId,
+      nodeName: 'bench-node',
+    }),
   });
 }
 const tokenDir = mkdtempSync(join(tmpdir(), 'lf-bench-kube-'));
 writeFileSync(join(tokenDir, 'token'), 'test-token');
-const config = kubernetesConfigSchema.parse({ apiServer: fake.url, tokenFile: join(tokenDir, 'token'), nodeName: 'bench-node', annotations: ['example.com/*'] });
+const config = kubernetesConfigSchema.parse({
+  apiServer: fake.url,
+  tokenFile: join(tokenDir, 'token'),
+  nodeName: 'bench-node',
+  annotations: ['example.com/*'],
+});
 const service = (await createKubernetesMetadata(config, { env: {} }))!;
 await service.start();
 if (service.stats().podsCached !== PODS) throw new Error(`listed ${service.stats().podsCached} pods, expected ${PODS}`);
 const transform = new EnrichKubernetes(service, { waitForPodMs: 0 });
 
 // ---- input: CRI lines, mixed plain text and JSON, like bench/lib/corpus.ts ---------------------------
-const WORDS = ['GET', 'POST', '/api/v1/orders', '/healthz', 'user', 'cache', 'miss', 'hit', 'latency', 'upstream', 'reset', 'retrying', 'order', 'created', 'payment', 'accepted'];
+const WORDS = [
+  'GET',
+  'POST',
+  '/api/v1/orders',
+  '/healthz',
+  'user',
+  'cache',
+  'miss',
+  'hit',
+  'latency',
+  'upstream',
+  'reset',
+  'retrying',
+  'order',
+  'created',
+  'payment',
+  'accepted',
+];
 function line(n: number): string {
   const ts = `2026-11-24T08:00:${String(Math.floor(n / 1000) % 60).padStart(2, '0')}.${String(n % 1_000_000_000).padStart(9, '0')}Z`;
   const message =
     n % 3 === 0
-      ? JSON.stringify({ level: 'info', msg: `${WORDS[n % 16]} ${WORDS[(n + 5) % 16]} completed`, request_id: ((n * 2654435761) >>> 0).toString(16), duration_ms: n % 997 })
+      ? JSON.stringify({
+          level: 'info',
+          msg: `${WORDS[n % 16]} ${WORDS[(n + 5) % 16]} completed`,
+          request_id: ((n * 2654435761) >>> 0).toString(16),
+          duration_ms: n % 997,
+        })
       : `${ts} INFO [worker-${n % 16}] ${WORDS[(n * 7) % 16]} ${WORDS[(n * 3) % 16]} ${WORDS[(n * 5) % 16]} request_id=${(n * 2654435761) >>> 0}`;
   return `${ts} ${n % 5 === 0 ? 'stderr' : 'stdout'} F ${message}\n`;
 }
@@ -118,7 +152,7 @@ function transformAlone(batchSize: number): number {
   }
   const rounds = Math.max(1, Math.round(total / (pool.length * batchSize)));
   const started = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++) for (const batch of pool) transform.process(batch);
+  for (let r = 0; r < rounds; r++) for (const batch of pool) void transform.process(batch);
   const ns = Number(process.hrtime.bigint() - started);
   return ns / (rounds * pool.length * batchSize);
 }
@@ -140,7 +174,7 @@ const withRate = total / best(enriched);
 const slowdown = (1 - withRate / withoutRate) * 100;
 const docBytes = (enrich: boolean) => {
   const records = parseBatch(0);
-  if (enrich) transform.process(records);
+  if (enrich) void transform.process(records);
   return Math.round(records.reduce((sum, r) => sum + encoder.encode(r).length, 0) / records.length);
 };
 const counters = transform.counters;

@@ -27,7 +27,20 @@ await sink.start();
 const FILES = 50;
 const files: FileContext[] = Array.from({ length: FILES }, (_, p) => {
   const path = `/var/log/containers/app-${p}-5d8f7c9b6d-abc${p % 10}_ns-${p % 10}_app-${String(p).padStart(64, '0')}.log`;
-  return { path, pathJson: JSON.stringify(path), idPrefix: `m${p}-`, meta: metadataFromIdentity({ namespace: `ns-${p % 10}`, podName: `app-${p}-5d8f7c9b6d-abc${p % 10}`, podUid: `uid-${p}`, containerName: 'app', containerId: String(p).padStart(64, '0'), nodeName: 'bench', labels: { app: `app-${p}` } }) };
+  return {
+    path,
+    pathJson: JSON.stringify(path),
+    idPrefix: `m${p}-`,
+    meta: metadataFromIdentity({
+      namespace: `ns-${p % 10}`,
+      podName: `app-${p}-5d8f7c9b6d-abc${p % 10}`,
+      podUid: `uid-${p}`,
+      containerName: 'app',
+      containerId: String(p).padStart(64, '0'),
+      nodeName: 'bench',
+      labels: { app: `app-${p}` },
+    }),
+  };
 });
 const budget = new InflightBudget(8 * 1024 * 1024);
 const acks = new OrderedAcks<number>((_position, bytes) => budget.release(bytes));
@@ -49,7 +62,20 @@ const result = await measure(name, total, 0, async () => {
         const text = corpusMessage(n);
         chunkBytes += text.length + 40;
         const ms = base + Math.floor(n / 10);
-        records.push({ id: file.idPrefix + n * 200, timestamp: new Date(ms).toISOString().slice(0, 20) + String((ms % 1000) * 1_000_000 + (n % 1_000_000)).padStart(9, '0') + 'Z', message: text, stream: n % 5 ? 'stdout' : 'stderr', level: n % 3 === 0 ? LEVELS[n % 6] : undefined, offset: n * 200, flags: 0, file, meta: file.meta, json: undefined, extra: undefined, batch: undefined as never });
+        records.push({
+          id: file.idPrefix + n * 200,
+          timestamp: new Date(ms).toISOString().slice(0, 20) + String((ms % 1000) * 1_000_000 + (n % 1_000_000)).padStart(9, '0') + 'Z',
+          message: text,
+          stream: n % 5 ? 'stdout' : 'stderr',
+          level: n % 3 === 0 ? LEVELS[n % 6] : undefined,
+          offset: n * 200,
+          flags: 0,
+          file,
+          meta: file.meta,
+          json: undefined,
+          extra: undefined,
+          batch: undefined as never,
+        });
       }
       if (records.length === 0) continue;
       if (!budget.available(chunkBytes)) await budget.waitForRoom();

@@ -27,7 +27,9 @@ function corpus(): { chunks: Buffer[]; lines: number; bytes: number } {
   for (let n = 0; n < records; n++) {
     const ms = base + Math.floor(n / 10);
     // containerd trims trailing zeros of the fraction: vary the length like it does
-    const fraction = String((ms % 1000) * 1_000_000 + (n % 1_000_000)).padStart(9, '0').replace(/0+$/, '');
+    const fraction = String((ms % 1000) * 1_000_000 + (n % 1_000_000))
+      .padStart(9, '0')
+      .replace(/0+$/, '');
     const ts = new Date(ms).toISOString().slice(0, 19) + (fraction ? '.' + fraction : '') + 'Z';
     const stream = n % 5 === 0 ? 'stderr' : 'stdout';
     const msg = corpusMessage(n);

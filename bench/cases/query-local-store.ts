@@ -20,14 +20,39 @@ import { peakRssMb, report } from '../lib/measure.js';
 const [recordsArg, name] = process.argv.slice(2);
 const total = Number(recordsArg ?? 5_000_000);
 const dir = mkdtempSync(join(process.env.LOGFERRY_BENCH_CORPUS ?? join(process.cwd(), '.bench-corpus'), 'store-'));
-const WORDS = ['GET', 'POST', 'orders', 'healthz', 'cache', 'miss', 'hit', 'latency', 'upstream', 'connection', 'reset', 'retrying', 'payment', 'declined', 'accepted', 'worker'];
+const WORDS = [
+  'GET',
+  'POST',
+  'orders',
+  'healthz',
+  'cache',
+  'miss',
+  'hit',
+  'latency',
+  'upstream',
+  'connection',
+  'reset',
+  'retrying',
+  'payment',
+  'declined',
+  'accepted',
+  'worker',
+];
 const PODS = 200;
 const files: FileContext[] = [];
 for (let p = 0; p < PODS; p++) {
   const pod = `app-${p}-5d8f7c9b6d-x${p % 10}`;
   const ns = `ns-${p % 20}`;
   const path = `/var/log/containers/${pod}_${ns}_app-${String(p).padStart(64, '0')}.log`;
-  const meta = metadataFromIdentity({ namespace: ns, podName: pod, podUid: `uid-${p}`, containerName: 'app', containerId: String(p).padStart(64, '0'), nodeName: 'n1', labels: { app: `app-${p}`, tier: p % 2 ? 'web' : 'db', 'app.kubernetes.io/part-of': 'bench' } });
+  const meta = metadataFromIdentity({
+    namespace: ns,
+    podName: pod,
+    podUid: `uid-${p}`,
+    containerName: 'app',
+    containerId: String(p).padStart(64, '0'),
+    nodeName: 'n1',
+    labels: { app: `app-${p}`, tier: p % 2 ? 'web' : 'db', 'app.kubernetes.io/part-of': 'bench' },
+  });
   files.push({ path, pathJson: JSON.stringify(path), idPrefix: `f${p}-`, meta });
 }
 const acks = new OrderedAcks<number>(() => undefined);
@@ -38,7 +63,20 @@ const now = Date.now();
 const shards = Array.from({ length: STORE_SHARDS }, (_, shard) => ({ store: new LocalStore(dir, { shard }), encoder: new RowEncoder() }));
 const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
-const record: LogRecord = { id: '', timestamp: '', message: '', stream: 'stdout', level: 'info', offset: 0, flags: 0, file: files[0], meta: files[0].meta, json: undefined, extra: undefined, batch };
+const record: LogRecord = {
+  id: '',
+  timestamp: '',
+  message: '',
+  stream: 'stdout',
+  level: 'info',
+  offset: 0,
+  flags: 0,
+  file: files[0],
+  meta: files[0].meta,
+  json: undefined,
+  extra: undefined,
+  batch,
+};
 for (let n = 0; n < total; n += 20_000) {
   const parts = shards.map(() => ({ rows: new RowBuffer(), sources: [] as SourceDescriptor[] }));
   for (let i = n; i < Math.min(total, n + 20_000); i++) {

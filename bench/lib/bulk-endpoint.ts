@@ -71,7 +71,12 @@ function field(line: string, key: string): string {
 
 export function startBulkEndpoint(options: BulkEndpointOptions = {}): Promise<BulkEndpoint> {
   const attempts = new Map<string, number>();
-  const endpoint: Omit<BulkEndpoint, 'url' | 'server' | 'close'> = { requests: [], templates: [], stored: new Map(), stats: { requests: 0, items: 0, bytes: 0, inflight: 0, maxInflight: 0 } };
+  const endpoint: Omit<BulkEndpoint, 'url' | 'server' | 'close'> = {
+    requests: [],
+    templates: [],
+    stored: new Map(),
+    stats: { requests: 0, items: 0, bytes: 0, inflight: 0, maxInflight: 0 },
+  };
   const remember = options.remember ?? true;
 
   const bulk = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
@@ -101,14 +106,25 @@ export function startBulkEndpoint(options: BulkEndpointOptions = {}): Promise<Bu
     endpoint.stats.bytes += raw.length;
     if (remember) endpoint.requests.push({ ids: items.map((i) => i.id), at: Date.now(), gzip, bytes: raw.length });
     const whole = options.request?.(endpoint.stats.requests, items);
-    if (whole !== undefined) return json(res, whole.status, whole.body ?? JSON.stringify({ error: { type: 'injected', reason: `status ${whole.status}` }, status: whole.status }), whole.headers);
+    if (whole !== undefined)
+      return json(
+        res,
+        whole.status,
+        whole.body ?? JSON.stringify({ error: { type: 'injected', reason: `status ${whole.status}` }, status: whole.status }),
+        whole.headers,
+      );
     let errors = false;
     const out: string[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const scripted = options.item?.(item);
       let status = typeof scripted === 'number' ? scripted : (scripted?.status ?? 201);
-      let error = typeof scripted === 'object' ? { type: scripted.type ?? 'injected', reason: scripted.reason ?? `status ${status}` } : status >= 300 ? { type: 'injected', reason: `status ${status}` } : undefined;
+      let error =
+        typeof scripted === 'object'
+          ? { type: scripted.type ?? 'injected', reason: scripted.reason ?? `status ${status}` }
+          : status >= 300
+            ? { type: 'injected', reason: `status ${status}` }
+            : undefined;
       if (status === 201 && remember && item.op === 'create' && endpoint.stored.has(item.id)) {
         status = 409;
         error = { type: 'version_conflict_engine_exception', reason: `[${item.id}]: version conflict, document already exists (current version [1])` };
@@ -140,7 +156,15 @@ export function startBulkEndpoint(options: BulkEndpointOptions = {}): Promise<Bu
         return json(res, 401, '{"error":{"type":"security_exception","reason":"unable to authenticate user"},"status":401}');
       }
       if (req.method === 'GET' && path === '/') {
-        return json(res, 200, JSON.stringify({ name: 'bulk-endpoint', version: { number: options.version ?? '8.15.0', distribution: options.distribution, build_flavor: 'default' }, tagline: 'You Know, for Search' }));
+        return json(
+          res,
+          200,
+          JSON.stringify({
+            name: 'bulk-endpoint',
+            version: { number: options.version ?? '8.15.0', distribution: options.distribution, build_flavor: 'default' },
+            tagline: 'You Know, for Search',
+          }),
+        );
       }
       if (req.method === 'POST' && path.endsWith('/_bulk')) return bulk(req, res, Buffer.concat(chunks));
       if (req.method === 'PUT' && (path.startsWith('/_index_template/') || path.startsWith('/_template/'))) {
@@ -148,7 +172,8 @@ export function startBulkEndpoint(options: BulkEndpointOptions = {}): Promise<Bu
         return json(res, 200, '{"acknowledged":true}');
       }
       if (req.method === 'GET' && path.startsWith('/_data_stream/')) {
-        if (options.dataStreams === false) return json(res, 405, '{"error":"Incorrect HTTP method for uri [/_data_stream/x] and method [GET], allowed: [POST]","status":405}');
+        if (options.dataStreams === false)
+          return json(res, 405, '{"error":"Incorrect HTTP method for uri [/_data_stream/x] and method [GET], allowed: [POST]","status":405}');
         return json(res, 404, '{"error":{"type":"index_not_found_exception"},"status":404}');
       }
       if (path === '/_stats') return json(res, 200, JSON.stringify(endpoint.stats));

@@ -22,7 +22,28 @@ export interface Corpus {
   files: number;
 }
 
-const WORDS = ['GET', 'POST', '/api/v1/orders', '/healthz', 'user', 'cache', 'miss', 'hit', 'latency', 'ms', 'upstream', 'connection', 'reset', 'retrying', 'order', 'created', 'payment', 'accepted', 'worker', 'started'];
+const WORDS = [
+  'GET',
+  'POST',
+  '/api/v1/orders',
+  '/healthz',
+  'user',
+  'cache',
+  'miss',
+  'hit',
+  'latency',
+  'ms',
+  'upstream',
+  'connection',
+  'reset',
+  'retrying',
+  'order',
+  'created',
+  'payment',
+  'accepted',
+  'worker',
+  'started',
+];
 /** the level of JSON message n is LEVELS[n % 6] */
 export const LEVELS = ['info', 'info', 'info', 'debug', 'warn', 'error'];
 
@@ -55,7 +76,10 @@ export function generateCorpus(options: CorpusOptions): Corpus {
   // Records are dated today (UTC): a corpus dated in the past would fall out of the local store's
   // retention (7 days) and be deleted as fast as it is written, so the cache is per day.
   const base = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-  const key = createHash('sha1').update(JSON.stringify({ ...options, dir: undefined, v: 2, base })).digest('hex').slice(0, 10);
+  const key = createHash('sha1')
+    .update(JSON.stringify({ ...options, dir: undefined, v: 2, base }))
+    .digest('hex')
+    .slice(0, 10);
   const root = join(options.dir, `corpus-${key}`);
   const marker = join(root, 'corpus.json');
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as Corpus;

@@ -32,6 +32,8 @@ export async function benchElasticsearch(): Promise<BenchElasticsearch> {
     };
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
-    return { unavailable: `no Elasticsearch: set LOGFERRY_BENCH_ES_URL, or install Java and Maven for a private one (${(error as Error).message.split('\n')[0]})` };
+    return {
+      unavailable: `no Elasticsearch: set LOGFERRY_BENCH_ES_URL, or install Java and Maven for a private one (${(error as Error).message.split('\n')[0]})`,
+    };
   }
 }

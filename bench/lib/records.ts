@@ -7,7 +7,24 @@ import type { AckBatch } from '../../src/agent/acks.js';
 import { metadataFromIdentity } from '../../src/event/metadata.js';
 import type { FileContext, LogRecord } from '../../src/event/record.js';
 
-const WORDS = ['GET', 'POST', '/api/v1/orders', '/healthz', 'user', 'cache', 'miss', 'hit', 'latency', 'upstream', 'connection', 'reset', 'retrying', 'payment', 'accepted', 'worker'];
+const WORDS = [
+  'GET',
+  'POST',
+  '/api/v1/orders',
+  '/healthz',
+  'user',
+  'cache',
+  'miss',
+  'hit',
+  'latency',
+  'upstream',
+  'connection',
+  'reset',
+  'retrying',
+  'payment',
+  'accepted',
+  'worker',
+];
 const LEVELS = ['info', 'info', 'info', 'debug', 'warning', 'error'];
 
 export function benchFiles(count = 50): FileContext[] {
@@ -42,7 +59,12 @@ let variants: Variant[] | undefined;
 function variant(k: number): Variant {
   variants ??= Array.from({ length: VARIANTS }, (_, v) => {
     if (v % 3 === 0) {
-      const json = { level: LEVELS[v % LEVELS.length], msg: `${WORDS[v % WORDS.length]} ${WORDS[(v + 5) % WORDS.length]} completed`, request_id: ((v * 2654435761) >>> 0).toString(16), duration_ms: v % 997 };
+      const json = {
+        level: LEVELS[v % LEVELS.length],
+        msg: `${WORDS[v % WORDS.length]} ${WORDS[(v + 5) % WORDS.length]} completed`,
+        request_id: ((v * 2654435761) >>> 0).toString(16),
+        duration_ms: v % 997,
+      };
       return { message: json.msg, json, level: json.level };
     }
     let message = `2026-11-24T08:00:00.${String(v % 1000).padStart(3, '0')} INFO [worker-${v % 16}]`;
@@ -66,5 +88,18 @@ export function benchRecord(k: number, files: FileContext[], batch: AckBatch): L
   }
   const timestamp = cachedPrefix + String(k % 1_000_000).padStart(6, '0') + 'Z';
   const v = variant(k);
-  return { id: file.idPrefix + offset, timestamp, message: v.message, stream: k % 5 === 0 ? 'stderr' : 'stdout', level: v.level, offset, flags: 0, file, meta: file.meta, json: v.json, extra: undefined, batch };
+  return {
+    id: file.idPrefix + offset,
+    timestamp,
+    message: v.message,
+    stream: k % 5 === 0 ? 'stderr' : 'stdout',
+    level: v.level,
+    offset,
+    flags: 0,
+    file,
+    meta: file.meta,
+    json: v.json,
+    extra: undefined,
+    batch,
+  };
 }

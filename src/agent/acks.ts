@@ -65,9 +65,7 @@ export class OrderedAcks<P extends number | string = number> implements BatchOwn
   private head = 0;
   private committedPosition: P | undefined;
 
-  constructor(
-    private readonly onCommit: (position: P, releasedBytes: number) => void,
-  ) {}
+  constructor(private readonly onCommit: (position: P, releasedBytes: number) => void) {}
 
   newBatch(position: P, bytes: number): AckBatch {
     const batch = new AckBatch(this, position, bytes);

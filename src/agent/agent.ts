@@ -13,7 +13,6 @@ import { createSink, type SinkHooks } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
 import { FileSourceMetrics } from '../sources/file/metrics.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
-import type { Transform } from '../transforms/transform.js';
 import { InflightBudget } from './budget.js';
 import { ComponentErrors } from './component-errors.js';
 import { buildInputs } from './inputs.js';
@@ -62,7 +61,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   await sink.start();
   const { transforms, stop: stopTransforms, metrics: transformMetrics, pods, metadata } = await buildTransforms(config, logger);
   const inputs: FileInput[] = buildInputs(config, { ...options, pods });
-  const pipeline = new Pipeline(transforms as Transform[], sink, new ComponentErrors(logger));
+  const pipeline = new Pipeline(transforms, sink, new ComponentErrors(logger));
   const budget = new InflightBudget(config.pipeline.maxInflightBytes);
   const pipelineHealth = new PipelineHealth(budget, pipeline.errors, config.pipeline.stallAfterMs);
   const tailer = new Tailer({
@@ -124,7 +123,10 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       closeServer = () => new Promise((resolve) => server.close(() => resolve()));
     } catch (error) {
       // Shipping logs matters more than the endpoint: say so loudly (probes will notice) and carry on.
-      logger.error({ address: config.server.address, error: (error as Error).message }, 'cannot serve /metrics, /healthz, /readyz; shipping continues without them');
+      logger.error(
+        { address: config.server.address, error: (error as Error).message },
+        'cannot serve /metrics, /healthz, /readyz; shipping continues without them',
+      );
     }
   }
 
@@ -179,7 +181,15 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       if (waitingBytes > 0 && graceMs > 0) {
         const healthy = sink.healthy();
         (healthy ? logger.info.bind(logger) : logger.warn.bind(logger))(
-          { reason, output: sink.name, target, bytesUnacknowledged: waitingBytes, batches: tailer.undeliveredBatches(), graceMs, setting: 'pipeline.shutdownGraceMs' },
+          {
+            reason,
+            output: sink.name,
+            target,
+            bytesUnacknowledged: waitingBytes,
+            batches: tailer.undeliveredBatches(),
+            graceMs,
+            setting: 'pipeline.shutdownGraceMs',
+          },
           `shutting down: waiting up to ${formatDuration(graceMs)} for ${sink.name} to acknowledge what was read${healthy ? '' : ' (it is unavailable now)'}; what is not acknowledged by then is read again at the next start`,
         );
       }

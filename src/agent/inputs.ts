@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/load.js';
 import { ENV_VARS } from '../config/env-vars.js';
 import { metadataFromIdentity } from '../event/metadata.js';
-import type { LogFormat } from '../parsers/file-parser.js';
 import { componentLogsInput } from '../sources/component-logs/input.js';
 import { rooted, unrooted } from '../sources/file/root.js';
 import type { FileInput } from '../sources/file/tailer.js';
@@ -68,7 +67,7 @@ export function buildInputs(config: Config, options: InputOptions): FileInput[] 
       componentLogsInput({
         root: options.root,
         nodeName: config.nodeName,
-        files: components.files.map((f) => ({ path: f.path, service: f.service, format: f.format as LogFormat })),
+        files: components.files.map((f) => ({ path: f.path, service: f.service, format: f.format })),
         timezone: components.timezone,
       }),
     );
@@ -81,7 +80,7 @@ export function buildInputs(config: Config, options: InputOptions): FileInput[] 
       displayPath: (path) => unrooted(options.root, path),
       describe: () => ({
         meta: metadataFromIdentity({ nodeName: config.nodeName, serviceName: input.service }),
-        origin: input.service ? { service: input.service } : ({} as Record<string, string>),
+        origin: serviceOrigin(input.service),
         parser: { format: input.format, message: input.message, multiline: input.multiline },
       }),
     });
@@ -90,3 +89,7 @@ export function buildInputs(config: Config, options: InputOptions): FileInput[] 
 }
 
 export const SIDECAR_ENV = [ENV_VARS.LOGFERRY_PATHS, ENV_VARS.POD_NAME, ENV_VARS.POD_NAMESPACE, ENV_VARS.POD_UID] as const;
+
+function serviceOrigin(service: string | undefined): Record<string, string> {
+  return service ? { service } : {};
+}

@@ -81,13 +81,18 @@ export class OutputWatch {
     const context = { output: o.name, target: o.target, reason, unavailableForMs: down, bytesBehind: o.bytesBehind() };
     if (o.giveUpAfterMs !== undefined && down >= o.giveUpAfterMs) {
       this.stop();
-      o.onGiveUp?.(`gave up: output ${o.name} ${o.target} unavailable for ${formatDuration(down)} (--output-timeout ${formatDuration(o.giveUpAfterMs)}): ${reason}`);
+      o.onGiveUp?.(
+        `gave up: output ${o.name} ${o.target} unavailable for ${formatDuration(down)} (--output-timeout ${formatDuration(o.giveUpAfterMs)}): ${reason}`,
+      );
       return;
     }
     if (now - this.lastReportAt < o.reportIntervalMs) return;
     this.lastReportAt = now;
     this.reported = true;
-    o.warn(`output ${o.name} ${o.target} unavailable for ${formatDuration(down)}: ${reason}; records wait in the files (${context.bytesBehind} bytes behind) and are sent when it answers`, context);
+    o.warn(
+      `output ${o.name} ${o.target} unavailable for ${formatDuration(down)}: ${reason}; records wait in the files (${context.bytesBehind} bytes behind) and are sent when it answers`,
+      context,
+    );
   }
 }
 

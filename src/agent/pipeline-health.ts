@@ -33,10 +33,25 @@ export class PipelineHealth implements MetricsSource {
   describeMetrics(): MetricFamily[] {
     const errors = this.errors;
     return [
-      counter('logferry_pipeline_component_errors_total', 'Parser, transform and sink failures by component (a record a parser or transform threw on is shipped unprocessed, flagged component_error)', () => byLabel('component', errors.totals()), ['component']),
-      gauge('logferry_pipeline_stalled', '1 while the in-flight budget is full with no acknowledgement progress past pipeline.stallAfterMs (what /readyz reports)', () => (this.stalledReason() === undefined ? 0 : 1)),
-      gauge('logferry_pipeline_stalled_seconds', 'How long the in-flight budget has been full with no acknowledgement (0 when it is not full)', () => this.budget.stalledForMs() / 1000),
-      gauge('logferry_pipeline_component_failing', '1 while some parser, transform or sink fails repeatedly (what /readyz reports)', () => (errors.failingReason() === undefined ? 0 : 1)),
+      counter(
+        'logferry_pipeline_component_errors_total',
+        'Parser, transform and sink failures by component (a record a parser or transform threw on is shipped unprocessed, flagged component_error)',
+        () => byLabel('component', errors.totals()),
+        ['component'],
+      ),
+      gauge(
+        'logferry_pipeline_stalled',
+        '1 while the in-flight budget is full with no acknowledgement progress past pipeline.stallAfterMs (what /readyz reports)',
+        () => (this.stalledReason() === undefined ? 0 : 1),
+      ),
+      gauge(
+        'logferry_pipeline_stalled_seconds',
+        'How long the in-flight budget has been full with no acknowledgement (0 when it is not full)',
+        () => this.budget.stalledForMs() / 1000,
+      ),
+      gauge('logferry_pipeline_component_failing', '1 while some parser, transform or sink fails repeatedly (what /readyz reports)', () =>
+        errors.failingReason() === undefined ? 0 : 1,
+      ),
     ];
   }
 }

@@ -82,7 +82,12 @@ describe('Pipeline: a transform that throws synchronously', () => {
     assert.equal(acks.outstanding, 0);
     assert.deepEqual(
       sink.records.map((r) => [r.message, (r.flags & RecordFlag.COMPONENT_ERROR) !== 0]).sort(),
-      [['A', false], ['C', false], ['D', false], ['b BOOM', true]],
+      [
+        ['A', false],
+        ['C', false],
+        ['D', false],
+        ['b BOOM', true],
+      ],
       'every record delivered once; the failing one as it was, flagged',
     );
     const dead = sink.records.find((r) => r.message === 'b BOOM')!;
@@ -91,7 +96,9 @@ describe('Pipeline: a transform that throws synchronously', () => {
     assert.equal(document.error.type, 'component_error');
     assert.match(document.error.message, /^transform:upper threw: TypeError: cannot read properties of undefined/);
     assert.deepEqual(errors.totals(), [['transform:upper', 1]]);
-    assert.deepEqual(logged, [{ component: 'transform:upper', file: '/var/log/app.log', offset: 101, error: 'TypeError: cannot read properties of undefined (b BOOM)' }]);
+    assert.deepEqual(logged, [
+      { component: 'transform:upper', file: '/var/log/app.log', offset: 101, error: 'TypeError: cannot read properties of undefined (b BOOM)' },
+    ]);
   });
 
   it('a transform failing on every record: all dead-lettered, one log line per 30 s, reported as failing', () => {
@@ -100,7 +107,12 @@ describe('Pipeline: a transform that throws synchronously', () => {
     const errors = new ComponentErrors({ error: (context) => logged.push(context), debug: () => undefined });
     const pipeline = new Pipeline([upper], sink, errors);
     const acks = new OrderedAcks<number>(() => undefined);
-    emitBatch(pipeline, acks, 0, Array.from({ length: FAILING_THRESHOLD }, (_, i) => `BOOM ${i}`));
+    emitBatch(
+      pipeline,
+      acks,
+      0,
+      Array.from({ length: FAILING_THRESHOLD }, (_, i) => `BOOM ${i}`),
+    );
     assert.equal(acks.outstanding, 0);
     assert.equal(sink.records.length, FAILING_THRESHOLD);
     assert.equal(logged.length, 1, 'throttled');

@@ -72,7 +72,12 @@ export class Pipeline {
         // Which record made it fail is unknown here: ship the batch as it is rather than lose it.
         const name = this.transforms[i].name;
         this.counters.transformErrors++;
-        this.errors.failed(`transform:${name}`, error, { file: current[0]?.file.path, offset: current[0]?.offset }, `batch of ${current.length} records shipped without it`);
+        this.errors.failed(
+          `transform:${name}`,
+          error,
+          { file: current[0]?.file.path, offset: current[0]?.offset },
+          `batch of ${current.length} records shipped without it`,
+        );
         this.resume(current, i + 1);
       },
     );
@@ -118,7 +123,12 @@ export class Pipeline {
     } catch (error) {
       // The sink may hold some of them: not acknowledged, so their checkpoints stay (read again after a
       // restart); counted and reported, and a pipeline stalled by it turns /readyz red.
-      this.errors.failed(`sink:${this.sink.name}`, error, { file: records[0].file.path, offset: records[0].offset }, 'records not acknowledged: read again after a restart');
+      this.errors.failed(
+        `sink:${this.sink.name}`,
+        error,
+        { file: records[0].file.path, offset: records[0].offset },
+        'records not acknowledged: read again after a restart',
+      );
     }
   }
 

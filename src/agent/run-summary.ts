@@ -43,7 +43,8 @@ export function summarize(outcome: RunOutcome): { line: string; exitCode: number
   const { sink, metadata } = outcome;
   if (outcome.stoppedEarly !== undefined) failures.push(outcome.stoppedEarly);
   if (sink.failed > 0) failures.push(`${sink.failed} records could be neither stored nor dead-lettered`);
-  if (outcome.undeliveredBatches > 0) failures.push(`${outcome.undeliveredBatches} batches of records read but not acknowledged (the next run reads them again)`);
+  if (outcome.undeliveredBatches > 0)
+    failures.push(`${outcome.undeliveredBatches} batches of records read but not acknowledged (the next run reads them again)`);
   const byReason = new Map<string, number>();
   for (const problem of outcome.filesLeftOut) byReason.set(problem.reason, (byReason.get(problem.reason) ?? 0) + 1);
   for (const [reason, count] of byReason) {

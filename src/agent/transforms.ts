@@ -48,6 +48,10 @@ export async function buildTransforms(config: Config, logger: Logger, env: NodeJ
     stop: () => enrichment.stop(),
     metrics: enrichment,
     pods: enrichment.service,
-    metadata: () => ({ missing: enrichment.transform.counters.metadataMissing, listed: enrichment.service.synced, error: enrichment.service.stats().pods.lastError }),
+    metadata: () => ({
+      missing: enrichment.transform.counters.metadataMissing,
+      listed: enrichment.service.synced,
+      error: enrichment.service.stats().pods.lastError,
+    }),
   };
 }

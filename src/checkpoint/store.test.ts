@@ -34,7 +34,10 @@ describe('CheckpointStore', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-ckpt-'));
     try {
       writeFileSync(join(dir, 'checkpoints.json'), '{"version":1,"entr');
-      assert.throws(() => new CheckpointStore(dir), (e: unknown) => e instanceof CheckpointError && /not valid JSON/.test((e as Error).message));
+      assert.throws(
+        () => new CheckpointStore(dir),
+        (e: unknown) => e instanceof CheckpointError && /not valid JSON/.test((e as Error).message),
+      );
       writeFileSync(join(dir, 'checkpoints.json'), '{"version":9,"entries":[]}');
       assert.throws(() => new CheckpointStore(dir), /unsupported format version 9/);
     } finally {

@@ -100,7 +100,9 @@ export class CheckpointStore {
       );
     }
     if (parsed.version !== CHECKPOINT_FORMAT_VERSION || !Array.isArray(parsed.entries)) {
-      throw new CheckpointError(`checkpoints ${this.path}: unsupported format version ${String(parsed.version)} (this logferry reads ${CHECKPOINT_FORMAT_VERSION})`);
+      throw new CheckpointError(
+        `checkpoints ${this.path}: unsupported format version ${String(parsed.version)} (this logferry reads ${CHECKPOINT_FORMAT_VERSION})`,
+      );
     }
     for (const entry of parsed.entries) this.entries.set(entry.key, entry);
     const savedAt = parsed.savedAt ?? 0;
@@ -126,7 +128,14 @@ export class CheckpointStore {
   /** Record a committed position (in memory; {@link flush} persists it). `replace` allows a reset (truncation). */
   set(entry: CheckpointEntry, replace = false): void {
     const current = this.entries.get(entry.key);
-    if (!replace && current && current.cursor === undefined && entry.cursor === undefined && entry.offset < current.offset && current.fingerprint === entry.fingerprint) {
+    if (
+      !replace &&
+      current &&
+      current.cursor === undefined &&
+      entry.cursor === undefined &&
+      entry.offset < current.offset &&
+      current.fingerprint === entry.fingerprint
+    ) {
       // Positions never go backwards for the same content; a regression is a bug, not a reason to re-ship.
       return;
     }

@@ -195,7 +195,7 @@ export class DataDirLocker {
       if (verdict.is === 'live') {
         throw new UsageError(
           `data directory ${this.dir} is in use by another logferry agent (${verdict.message}; lock file ${this.path}): ` +
-            'two agents on one data directory overwrite each other\'s checkpoints; stop the other agent or give this one another --data-dir',
+            "two agents on one data directory overwrite each other's checkpoints; stop the other agent or give this one another --data-dir",
         );
       }
       await this.takeOver(found);

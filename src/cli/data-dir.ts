@@ -141,7 +141,8 @@ export function checkDataDir(config: Config): void {
     for (const file of REPLACED_FILES) mustBeFileIfPresent(join(resolve(config.dataDir), file));
   } catch (caught) {
     // An errno error nobody foresaw (a race with another process) is still one line about the directory.
-    const error = caught instanceof DataDirProblem || !(caught as NodeJS.ErrnoException).code ? caught : new DataDirProblem(config.dataDir, reason(caught, false));
+    const error =
+      caught instanceof DataDirProblem || !(caught as NodeJS.ErrnoException).code ? caught : new DataDirProblem(config.dataDir, reason(caught, false));
     if (!(error instanceof DataDirProblem)) throw error;
     throw new UsageError(
       `data directory ${config.dataDir} (${from}): ${error.path}: ${error.problem}; ` +

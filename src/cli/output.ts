@@ -5,6 +5,7 @@
  */
 import { UsageError } from './errors.js';
 import type { FoundRecord } from '../query/query.js';
+import type { JsonObject } from '../core/json.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -26,7 +27,7 @@ export function useColour(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): b
 }
 
 /** `namespace/pod/container` for container logs, `node/service` for component logs, else the file. */
-export function sourceLabel(doc: Record<string, any>): string {
+export function sourceLabel(doc: JsonObject): string {
   const k = doc.kubernetes;
   if (k?.namespace && k?.pod?.name) return `${k.namespace}/${k.pod.name}/${k.container?.name ?? '-'}`;
   if (doc.service?.name) return `${doc.host?.name ?? '-'}/${doc.service.name}`;
@@ -38,7 +39,8 @@ export function formatText(record: FoundRecord, colour: boolean): string {
   const label = sourceLabel(doc);
   const level = doc.log?.level ? ' ' + String(doc.log.level).toUpperCase() : '';
   const prefix = colour ? `\x1b[${colourFor(label)}m${label}\x1b[0m` : label;
-  const levelText = colour && /ERROR|FATAL|CRIT|PANIC/.test(level) ? `\x1b[1;31m${level}\x1b[0m` : colour && /WARN/.test(level) ? `\x1b[33m${level}\x1b[0m` : level;
+  const levelText =
+    colour && /ERROR|FATAL|CRIT|PANIC/.test(level) ? `\x1b[1;31m${level}\x1b[0m` : colour && /WARN/.test(level) ? `\x1b[33m${level}\x1b[0m` : level;
   // A multi-line message (stack trace) keeps its lines; they are indented so the next record stands out.
   const message = String(doc.message ?? '').replaceAll('\n', '\n    ');
   return `${prefix} ${doc['@timestamp'] ?? ''}${levelText} ${message}`;

@@ -10,15 +10,7 @@ import { UsageError } from '../cli/errors.js';
 import { ENV_VARS } from './env-vars.js';
 import { QUOTES_VALUE } from './problems.js';
 import { securityWarnings } from './security-warnings.js';
-import {
-  componentInputSchema,
-  containerInputSchema,
-  fileInputSchema,
-  journaldInputSchema,
-  localStoreSchema,
-  pipelineSchema,
-  serverSchema,
-} from './schema.js';
+import { componentInputSchema, containerInputSchema, fileInputSchema, journaldInputSchema, localStoreSchema, pipelineSchema, serverSchema } from './schema.js';
 import { configSectionSchemas } from './sections.js';
 
 export const configSchema = z.strictObject({
@@ -129,13 +121,9 @@ export async function loadConfig(options: LoadOptions): Promise<Config> {
     throw new UsageError(`${ENV_VARS.LOGFERRY_PROFILE}: must be "node" or "sidecar" (got ${JSON.stringify(profileFromEnv)})`);
   }
   const elasticsearch = await configSectionSchemas.resolveElasticsearch(fileConfig.output.elasticsearch, env);
-  warnings.push(
-    ...securityWarnings({ configFile, fileElasticsearch: fileConfig.output.elasticsearch, fileKubernetes: fileConfig.kubernetes, elasticsearch }),
-  );
-  const output: OutputChoice = elasticsearch
-    ? { kind: 'elasticsearch', elasticsearch }
-    : { kind: 'local', local: fileConfig.output.local };
-  const profile = options.overrides?.profile ?? (profileFromEnv as 'node' | 'sidecar' | undefined) ?? fileConfig.profile;
+  warnings.push(...securityWarnings({ configFile, fileElasticsearch: fileConfig.output.elasticsearch, fileKubernetes: fileConfig.kubernetes, elasticsearch }));
+  const output: OutputChoice = elasticsearch ? { kind: 'elasticsearch', elasticsearch } : { kind: 'local', local: fileConfig.output.local };
+  const profile = options.overrides?.profile ?? profileFromEnv ?? fileConfig.profile;
   // A sidecar serves no /metrics unless its config asks for it: it is one of many per node, kept small.
   const serverAddress = profile === 'sidecar' && fileConfig.server.address === DEFAULT_SERVER_ADDRESS && !configFile ? '' : fileConfig.server.address;
   const dataDir: [string, string] =

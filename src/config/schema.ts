@@ -80,11 +80,23 @@ export const journaldInputSchema = z.strictObject({
 
 export const pipelineSchema = z.strictObject({
   /** bound on bytes read but not yet acknowledged by the sink (backpressure) */
-  maxInflightBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+  maxInflightBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(8 * 1024 * 1024),
   /** bytes read from one file per turn, so one chatty container cannot starve the others */
-  readChunkBytes: z.number().int().min(4096).default(256 * 1024),
+  readChunkBytes: z
+    .number()
+    .int()
+    .min(4096)
+    .default(256 * 1024),
   /** longest record; longer ones are cut and flagged */
-  maxRecordBytes: z.number().int().min(1024).default(1024 * 1024),
+  maxRecordBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** how often file globs are rescanned (watch events can be lost) */
   rescanIntervalMs: z.number().int().positive().default(2000),
   /** how often committed offsets are written to disk */
@@ -105,5 +117,9 @@ export const serverSchema = z.strictObject({
 
 export const localStoreSchema = z.strictObject({
   retentionDays: z.number().positive().default(7),
-  maxBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024 * 1024),
 });

@@ -2,7 +2,12 @@
  * Component schemas owned by their own folders, gathered here so the top-level schema stays readable.
  */
 import { kubernetesConfigSchema } from '../kubernetes/config.js';
-import { elasticsearchSinkConfigSchema, resolveElasticsearchConfig, type ElasticsearchConfig, type ElasticsearchFileConfig } from '../sinks/elasticsearch/config.js';
+import {
+  elasticsearchSinkConfigSchema,
+  resolveElasticsearchConfig,
+  type ElasticsearchConfig,
+  type ElasticsearchFileConfig,
+} from '../sinks/elasticsearch/config.js';
 
 export const configSectionSchemas = {
   elasticsearch: elasticsearchSinkConfigSchema,

@@ -28,7 +28,8 @@ export function securityWarnings(inputs: SecurityInputs): string[] {
   if (auth?.password !== undefined && auth.password !== '') warnings.push(`${file}: output.elasticsearch.auth.password: ${SECRET_ADVICE}`);
   if (auth?.apiKey !== undefined) warnings.push(`${file}: output.elasticsearch.auth.apiKey: ${SECRET_ADVICE}`);
   (inputs.fileElasticsearch?.hosts ?? []).forEach((host, i) => {
-    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(host.trim())) warnings.push(`${file}: output.elasticsearch.hosts[${i}] has a password in the URL: ${SECRET_ADVICE}`);
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(host.trim()))
+      warnings.push(`${file}: output.elasticsearch.hosts[${i}] has a password in the URL: ${SECRET_ADVICE}`);
   });
   const es = inputs.elasticsearch;
   if (es !== undefined && !es.tls.verify && es.hosts.some((h) => h.protocol === 'https:')) {

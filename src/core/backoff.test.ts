@@ -5,8 +5,14 @@ import { Backoff, maxAttemptsWithin } from './backoff.js';
 test('backoff doubles up to the ceiling, jitter stays within [step/2, step], reset starts over', () => {
   const low = new Backoff({ minMs: 100, maxMs: 1000, random: () => 0 });
   const high = new Backoff({ minMs: 100, maxMs: 1000, random: () => 0.999999 });
-  assert.deepEqual(Array.from({ length: 6 }, () => low.next()), [50, 100, 200, 400, 500, 500]);
-  assert.deepEqual(Array.from({ length: 6 }, () => high.next()), [100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual(
+    Array.from({ length: 6 }, () => low.next()),
+    [50, 100, 200, 400, 500, 500],
+  );
+  assert.deepEqual(
+    Array.from({ length: 6 }, () => high.next()),
+    [100, 200, 400, 800, 1000, 1000],
+  );
   low.reset();
   assert.equal(low.next(), 50);
   assert.ok(new Backoff({ minMs: 100, maxMs: 1000, random: () => 0.5 }).spread() < 100);

@@ -163,7 +163,7 @@ function describeProblem(error: unknown, context: ConnectionErrorContext): strin
         code === 'ERR_TLS_CERT_ALTNAME_INVALID'
           ? `use a host name the certificate names${inSetting}`
           : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
-            ? 'renew the certificate (or check this machine\'s clock)'
+            ? "renew the certificate (or check this machine's clock)"
             : `give the CA that signed it${context.caSetting !== undefined ? ` in ${context.caSetting}` : ''}`;
       return `${what}${c}: ${advice}`;
     }

@@ -43,7 +43,18 @@ function messagesFor(c: DemoContainer, n: number): Array<{ stream: 'stdout' | 's
     }
     case 'json': {
       const level = n % 17 === 0 ? 'error' : n % 5 === 0 ? 'warn' : 'info';
-      return [{ stream: 'stdout', text: JSON.stringify({ level, msg: level === 'error' ? 'payment declined' : 'checkout step completed', order_id: 10_000 + n, step: ['cart', 'address', 'payment'][n % 3], duration_ms: n % 900 }) }];
+      return [
+        {
+          stream: 'stdout',
+          text: JSON.stringify({
+            level,
+            msg: level === 'error' ? 'payment declined' : 'checkout step completed',
+            order_id: 10_000 + n,
+            step: ['cart', 'address', 'payment'][n % 3],
+            duration_ms: n % 900,
+          }),
+        },
+      ];
     }
     case 'java':
       if (n % 25 === 0) {
@@ -67,7 +78,9 @@ function messagesFor(c: DemoContainer, n: number): Array<{ stream: 'stdout' | 's
       }
       return [{ stream: 'stdout', text: `INFO:invoices:rendered invoice INV-${20_000 + n} in ${n % 300}ms` }];
     default:
-      return [{ stream: n % 11 === 0 ? 'stderr' : 'stdout', text: `job ${n} processed queue=${['emails', 'payments', 'reports'][n % 3]} attempts=${1 + (n % 3)}` }];
+      return [
+        { stream: n % 11 === 0 ? 'stderr' : 'stdout', text: `job ${n} processed queue=${['emails', 'payments', 'reports'][n % 3]} attempts=${1 + (n % 3)}` },
+      ];
   }
 }
 
@@ -118,9 +131,15 @@ export class DemoNode {
     const mmdd = String(now.getUTCMonth() + 1).padStart(2, '0') + String(now.getUTCDate()).padStart(2, '0');
     const time = now.toISOString().slice(11, 23) + '000';
     const level = this.n % 13 === 0 ? 'W' : 'I';
-    appendFileSync(join(this.root, 'var/log/kubelet.log'), `${level}${mmdd} ${time}    2187 kubelet.go:${2400 + (this.n % 50)}] "SyncLoop (PLEG): event for pod" pod="shop/frontend-7d4b9c8f6d-x2x9z" event="ContainerStarted"\n`);
+    appendFileSync(
+      join(this.root, 'var/log/kubelet.log'),
+      `${level}${mmdd} ${time}    2187 kubelet.go:${2400 + (this.n % 50)}] "SyncLoop (PLEG): event for pod" pod="shop/frontend-7d4b9c8f6d-x2x9z" event="ContainerStarted"\n`,
+    );
     appendFileSync(join(this.root, 'var/log/kube-proxy.log'), `I${mmdd} ${time}       1 proxier.go:${800 + (this.n % 20)}] "Syncing iptables rules"\n`);
-    appendFileSync(join(this.root, 'var/log/docker.log'), `time="${now.toISOString()}" level=info msg="Container health status changed" container=${this.n % 1000}\n`);
+    appendFileSync(
+      join(this.root, 'var/log/docker.log'),
+      `time="${now.toISOString()}" level=info msg="Container health status changed" container=${this.n % 1000}\n`,
+    );
     this.written += 3;
   }
 
@@ -131,7 +150,9 @@ export class DemoNode {
     if (!existsSync(rotated)) renameSync(c.file, rotated);
     writeFileSync(c.file, '');
     c.written = 0;
-    const old = readdirSync(c.dir).filter((f) => f.startsWith('0.log.')).sort();
+    const old = readdirSync(c.dir)
+      .filter((f) => f.startsWith('0.log.'))
+      .sort();
     for (const f of old.slice(0, Math.max(0, old.length - 2))) rmSync(join(c.dir, f), { force: true });
   }
 

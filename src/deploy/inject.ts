@@ -13,6 +13,7 @@ import { parseAllDocuments, type Document } from 'yaml';
 import { UsageError } from '../cli/errors.js';
 import { DATA_DIR, DEFAULT_IMAGE, defaultScheme, IMAGE_USER, SIDECAR_NODE_OPTIONS } from './objects.js';
 import { mountProblem } from './mount-paths.js';
+import type { JsonObject } from '../core/json.js';
 
 export interface InjectOptions {
   /** globs of the application's log files, all in one directory (e.g. /var/log/app/*.log) */
@@ -51,16 +52,38 @@ const POD_SPEC_PATH: Record<string, Path> = {
 
 /** Kinds without pods that commonly share a file with workloads: passed through untouched. */
 const PASS_THROUGH = new Set([
-  'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'Namespace',
-  'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'NetworkPolicy', 'HorizontalPodAutoscaler', 'PodDisruptionBudget',
-  'LimitRange', 'ResourceQuota', 'PriorityClass', 'StorageClass', 'Endpoints', 'EndpointSlice',
+  'Service',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Ingress',
+  'IngressClass',
+  'PersistentVolumeClaim',
+  'PersistentVolume',
+  'Namespace',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'NetworkPolicy',
+  'HorizontalPodAutoscaler',
+  'PodDisruptionBudget',
+  'LimitRange',
+  'ResourceQuota',
+  'PriorityClass',
+  'StorageClass',
+  'Endpoints',
+  'EndpointSlice',
 ]);
 
 /** `--path` as Kubernetes will mount it: absolute, no `.`/`..` segments, no doubled or trailing slashes. */
 export function normalizeLogPath(path: string): string {
   if (!path.startsWith('/')) throw new UsageError(`--path: must be absolute (got ${JSON.stringify(path)})`);
   const normal = posix.normalize(path);
-  if (normal.endsWith('/')) throw new UsageError(`--path: give the files, not a directory: add a file name or pattern, e.g. ${JSON.stringify(normal + '*.log')} (got ${JSON.stringify(path)})`);
+  if (normal.endsWith('/'))
+    throw new UsageError(
+      `--path: give the files, not a directory: add a file name or pattern, e.g. ${JSON.stringify(normal + '*.log')} (got ${JSON.stringify(path)})`,
+    );
   return normal;
 }
 
@@ -73,7 +96,8 @@ export function logDirectory(paths: string[]): string {
       if (/[*?[\]{}]/.test(dir)) throw new UsageError(`--path: wildcards only in the file name, not the directory (got ${JSON.stringify(p)})`);
       if (dir === '/') throw new UsageError(`--path: the files need a directory of their own to share, not / (got ${JSON.stringify(p)})`);
       const problem = mountProblem(dir);
-      if (problem !== undefined) throw new UsageError(`--path: ${dir} ${problem}; write the logs to a directory of their own, e.g. /var/log/app (got ${JSON.stringify(p)})`);
+      if (problem !== undefined)
+        throw new UsageError(`--path: ${dir} ${problem}; write the logs to a directory of their own, e.g. /var/log/app (got ${JSON.stringify(p)})`);
       return dir;
     }),
   );
@@ -132,19 +156,19 @@ function append(doc: Document, path: Path, item: Record<string, unknown>): void 
   else doc.setIn(path, doc.createNode([item]));
 }
 
-function at(value: unknown, path: Path): any {
-  let out: any = value;
-  for (const key of path) out = out?.[key];
+function at(value: unknown, path: Path): unknown {
+  let out = value as JsonObject | undefined;
+  for (const key of path) out = out?.[key] as JsonObject | undefined;
   return out;
 }
 
 /** One workload (a document, or an item of a List) whose object is at `base` in `doc`. */
-function injectObject(doc: Document, base: Path, object: Record<string, any>, where: string, options: InjectOptions, logDir: string): void {
+function injectObject(doc: Document, base: Path, object: JsonObject, where: string, options: InjectOptions, logDir: string): void {
   const kind = typeof object.kind === 'string' ? object.kind : '';
   if (kind === 'List' && base.length === 0) {
     const items = Array.isArray(object.items) ? object.items : [];
     items.forEach((item: unknown, i: number) => {
-      if (item !== null && typeof item === 'object') injectObject(doc, ['items', i], item as Record<string, any>, `${where}, items[${i}]`, options, logDir);
+      if (item !== null && typeof item === 'object') injectObject(doc, ['items', i], item, `${where}, items[${i}]`, options, logDir);
     });
     return;
   }
@@ -152,32 +176,40 @@ function injectObject(doc: Document, base: Path, object: Record<string, any>, wh
   if (specPath === undefined) {
     if (PASS_THROUGH.has(kind)) return;
     const supported = Object.keys(POD_SPEC_PATH).join(', ');
-    throw new UsageError(`${where}: kind ${JSON.stringify(kind || '(none)')} is not supported (workloads: ${supported}; passed through: ${[...PASS_THROUGH].join(', ')})`);
+    throw new UsageError(
+      `${where}: kind ${JSON.stringify(kind || '(none)')} is not supported (workloads: ${supported}; passed through: ${[...PASS_THROUGH].join(', ')})`,
+    );
   }
   const name = object.metadata?.name ?? '(unnamed)';
-  const spec = at(object, specPath) as Record<string, any> | undefined;
-  const containers = spec?.containers as Array<Record<string, any>> | undefined;
-  if (!Array.isArray(containers) || containers.length === 0) throw new UsageError(`${where}: ${kind} ${name} has no containers at ${specPath.join('.')}.containers`);
-  const initContainers = (Array.isArray(spec!.initContainers) ? spec!.initContainers : []) as Array<Record<string, any>>;
+  const spec = at(object, specPath) as JsonObject | undefined;
+  const containers = spec?.containers as JsonObject[] | undefined;
+  if (!Array.isArray(containers) || containers.length === 0)
+    throw new UsageError(`${where}: ${kind} ${name} has no containers at ${specPath.join('.')}.containers`);
+  const initContainers = (Array.isArray(spec!.initContainers) ? spec!.initContainers : []) as JsonObject[];
   if ([...containers, ...initContainers].some((c) => c?.name === SIDECAR_NAME)) return; // already injected
   if (options.classicSidecar) {
     const restartPolicy = spec!.restartPolicy ?? (kind === 'Job' || kind === 'CronJob' ? 'Never' : 'Always');
     if (restartPolicy !== 'Always') {
-      throw new UsageError(`${where}: ${kind} ${name} runs to completion (restartPolicy ${restartPolicy}); a classic sidecar would keep it running forever: drop --classic-sidecar (native sidecars need Kubernetes 1.29+)`);
+      throw new UsageError(
+        `${where}: ${kind} ${name} runs to completion (restartPolicy ${restartPolicy}); a classic sidecar would keep it running forever: drop --classic-sidecar (native sidecars need Kubernetes 1.29+)`,
+      );
     }
   }
   const appIndex = options.container === undefined ? 0 : containers.findIndex((c) => c?.name === options.container);
-  if (appIndex < 0) throw new UsageError(`${where}: no container named ${JSON.stringify(options.container)} in ${kind} ${name} (has ${containers.map((c) => c?.name).join(', ')})`);
+  if (appIndex < 0)
+    throw new UsageError(
+      `${where}: no container named ${JSON.stringify(options.container)} in ${kind} ${name} (has ${containers.map((c) => c?.name).join(', ')})`,
+    );
   const podPath = [...base, ...specPath];
   const app = containers[appIndex];
-  const mounts = (Array.isArray(app.volumeMounts) ? app.volumeMounts : []) as Array<Record<string, any>>;
+  const mounts = (Array.isArray(app.volumeMounts) ? app.volumeMounts : []) as JsonObject[];
   // The app may already have a volume at that directory: share it rather than hide it.
   const existing = mounts.find((m) => m?.mountPath === logDir);
   const logVolume = typeof existing?.name === 'string' ? existing.name : LOGS_VOLUME;
   if (existing === undefined) append(doc, [...podPath, 'containers', appIndex, 'volumeMounts'], { name: LOGS_VOLUME, mountPath: logDir });
   const side = sidecarContainer(options, String(app.name), logVolume, logDir);
   append(doc, [...podPath, options.classicSidecar ? 'containers' : 'initContainers'], side);
-  const volumes = (Array.isArray(spec!.volumes) ? spec!.volumes : []) as Array<Record<string, any>>;
+  const volumes = (Array.isArray(spec!.volumes) ? spec!.volumes : []) as JsonObject[];
   const add = (volume: Record<string, unknown>) => {
     if (!volumes.some((v) => v?.name === volume.name)) append(doc, [...podPath, 'volumes'], volume);
   };
@@ -196,8 +228,9 @@ export function inject(text: string, options: InjectOptions): string {
   docs.forEach((doc, index) => {
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return; // an empty document, e.g. a trailing ---
-    if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`document ${index + 1}: not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})`);
-    injectObject(doc, [], value as Record<string, any>, `document ${index + 1}`, options, logDir);
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw new UsageError(`document ${index + 1}: not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})`);
+    injectObject(doc, [], value, `document ${index + 1}`, options, logDir);
   });
   return docs
     .map((doc, index) => {

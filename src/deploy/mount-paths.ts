@@ -18,10 +18,33 @@ const SIDECAR_MOUNTS = [DATA_DIR, '/etc/podinfo'];
 
 /** Refused with everything under them: system files, kernel interfaces, credentials. */
 const SYSTEM_TREES = [
-  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys',
-  '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libexec', '/usr/include', '/usr/share',
-  '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib', '/usr/local/include', '/usr/local/share',
-  '/var/run/secrets', '/run/secrets', '/var/lib/kubelet',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/proc',
+  '/sbin',
+  '/sys',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib32',
+  '/usr/lib64',
+  '/usr/libexec',
+  '/usr/include',
+  '/usr/share',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+  '/usr/local/lib',
+  '/usr/local/include',
+  '/usr/local/share',
+  '/var/run/secrets',
+  '/run/secrets',
+  '/var/lib/kubelet',
 ];
 
 /**
@@ -37,8 +60,9 @@ function within(path: string, dir: string): boolean {
 /** Why `dir` (normalised, absolute) cannot be the shared log directory, or undefined when it can. */
 export function mountProblem(dir: string): string | undefined {
   const tree = SYSTEM_TREES.find((system) => within(dir, system));
-  if (tree !== undefined) return `is ${tree === dir ? 'a system directory' : `under the system directory ${tree}`}: an emptyDir mounted there would hide the image's files`;
-  if (SYSTEM_PARENTS.includes(dir)) return "is a system directory: an emptyDir mounted there would hide everything the image has in it";
+  if (tree !== undefined)
+    return `is ${tree === dir ? 'a system directory' : `under the system directory ${tree}`}: an emptyDir mounted there would hide the image's files`;
+  if (SYSTEM_PARENTS.includes(dir)) return 'is a system directory: an emptyDir mounted there would hide everything the image has in it';
   const own = IMAGE_APP_PATHS.find((path) => within(path, dir) || (path !== '/app' && within(dir, path)));
   if (own !== undefined) return `would hide the logferry image's own files (${own}) in the sidecar`;
   const mount = SIDECAR_MOUNTS.find((path) => within(path, dir) || within(dir, path));

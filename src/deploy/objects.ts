@@ -15,6 +15,7 @@
  * IMAGE_USER, which the sidecar (reading world-readable files on an emptyDir) runs as.
  */
 import { stringify } from 'yaml';
+import type { JsonObject } from '../core/json.js';
 
 export const AGENT_PORT = 2020;
 export const PORT_NAME = 'http-metrics';
@@ -63,7 +64,7 @@ export interface ManifestOptions {
   journald?: boolean;
 }
 
-export type KubeObject = Record<string, any>;
+export type KubeObject = JsonObject;
 
 export const NAME = 'logferry';
 

@@ -207,7 +207,7 @@ async function fromKubeconfig(paths: string, config: KubernetesConfig, setting: 
     // @kubernetes/client-node refuses this too, with a stack trace; say what to do instead.
     throw new UsageError(
       `${where}: server ${cluster.server} is plain HTTP, so the kubeconfig's credentials would travel in clear text; ` +
-        'use the API server\'s https:// address (for a local `kubectl proxy`, set kubernetes.apiServer: http://127.0.0.1:8001 instead of a kubeconfig)',
+        "use the API server's https:// address (for a local `kubectl proxy`, set kubernetes.apiServer: http://127.0.0.1:8001 instead of a kubeconfig)",
     );
   }
   const tls: https.RequestOptions = {};

@@ -15,7 +15,10 @@ export interface KubernetesEnrichment extends MetricsSource {
   stop(): Promise<void>;
 }
 
-export async function createKubernetesEnrichment(config: KubernetesConfig, options: CreateKubernetesMetadataOptions): Promise<KubernetesEnrichment | undefined> {
+export async function createKubernetesEnrichment(
+  config: KubernetesConfig,
+  options: CreateKubernetesMetadataOptions,
+): Promise<KubernetesEnrichment | undefined> {
   const service = await createKubernetesMetadata(config, options);
   if (service === undefined) return undefined;
   await service.start();
@@ -23,7 +26,11 @@ export async function createKubernetesEnrichment(config: KubernetesConfig, optio
   return {
     service,
     transform,
-    describeMetrics: (): MetricFamily[] => kubernetesMetrics(() => service.stats(), () => transform.counters),
+    describeMetrics: (): MetricFamily[] =>
+      kubernetesMetrics(
+        () => service.stats(),
+        () => transform.counters,
+      ),
     stop: () => service.stop(),
   };
 }

@@ -55,7 +55,6 @@ export interface ListWatchOptions<T> {
 export const MAX_LIST_BYTES = 64 * 1024 * 1024;
 export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
-
 export interface ListWatchStats {
   lists: number;
   watches: number;
@@ -216,7 +215,11 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
         this.earlyRetryPointless = status === 401 || status === 403 || (status === 429 && retryAfterMs === 0);
         wait = Math.max(backoff.next(), retryAfterMs);
         this.options.log?.debug({ resource: this.options.resource, error: message, retryInMs: wait }, 'kubernetes API request failed');
-        if (status === 401 || status === 403) this.options.log?.warn({ resource: this.options.resource, status, error: message }, 'kubernetes API refused the credentials (RBAC needs get/list/watch on pods and namespaces)');
+        if (status === 401 || status === 403)
+          this.options.log?.warn(
+            { resource: this.options.resource, status, error: message },
+            'kubernetes API refused the credentials (RBAC needs get/list/watch on pods and namespaces)',
+          );
         this.setConnected(false, message);
       }
       if (wait > 0 && !this.stopped) await this.sleep(wait);
@@ -272,7 +275,9 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
   private async watch(): Promise<WatchOutcome> {
     const { client, requestTimeoutMs, watchTimeoutSeconds } = this.options;
     const timeoutSeconds = watchTimeoutSeconds + Math.floor(this.random() * watchTimeoutSeconds);
-    const path = this.query(`watch=true&resourceVersion=${encodeURIComponent(this.stats.resourceVersion ?? '0')}&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}`);
+    const path = this.query(
+      `watch=true&resourceVersion=${encodeURIComponent(this.stats.resourceVersion ?? '0')}&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}`,
+    );
     this.stats.watches++;
     const started = Date.now();
     const response = await client.get(path, {
@@ -319,7 +324,10 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
     } catch (error) {
       if (this.stopped || error instanceof ApiError || error instanceof ResponseTooLargeError) throw error;
       this.stats.watchCuts++;
-      this.options.log?.debug({ resource: this.options.resource, error: this.describe(error), resourceVersion: this.stats.resourceVersion }, 'watch stream cut; resuming');
+      this.options.log?.debug(
+        { resource: this.options.resource, error: this.describe(error), resourceVersion: this.stats.resourceVersion },
+        'watch stream cut; resuming',
+      );
       return { kind: 'ended', cut: true, healthy: delivered > 0 || Date.now() - started >= HEALTHY_WATCH_MS };
     }
   }
@@ -354,7 +362,10 @@ export class ListWatch<T extends { metadata?: ObjectMeta }> {
       case 'ERROR': {
         const status = object as KubeStatus;
         if (status.code === 410) return 'gone';
-        throw new ApiError(status.code ?? 0, `watch of ${this.options.resource} ended with an error: ${status.code ?? '?'} ${status.reason ?? ''} ${status.message ?? ''}`.trim());
+        throw new ApiError(
+          status.code ?? 0,
+          `watch of ${this.options.resource} ended with an error: ${status.code ?? '?'} ${status.reason ?? ''} ${status.message ?? ''}`.trim(),
+        );
       }
       default:
         return 'ok';

@@ -152,7 +152,10 @@ export class KubernetesMetadata implements PodMetadataLookup {
     ]);
     clearTimeout(timer);
     if (!this.pods.synced) {
-      this.options.log?.warn({ server: this.options.client.server, source: this.options.client.source, error: this.pods.stats.lastError, waitedMs: limit }, 'kubernetes metadata not available yet; records of each pod wait up to waitForPodMs for it, then ship with file-name metadata until it is');
+      this.options.log?.warn(
+        { server: this.options.client.server, source: this.options.client.source, error: this.pods.stats.lastError, waitedMs: limit },
+        'kubernetes metadata not available yet; records of each pod wait up to waitForPodMs for it, then ship with file-name metadata until it is',
+      );
     }
   }
 
@@ -287,7 +290,10 @@ export class KubernetesMetadata implements PodMetadataLookup {
     }
     if (this.pods.synced && !this.warnedEmpty && this.cache.stats().podsCached === 0) {
       this.warnedEmpty = true;
-      this.options.log?.warn({ nodeName: this.options.nodeName }, 'the API server lists no pods on this node: is NODE_NAME set to spec.nodeName (Downward API)?');
+      this.options.log?.warn(
+        { nodeName: this.options.nodeName },
+        'the API server lists no pods on this node: is NODE_NAME set to spec.nodeName (Downward API)?',
+      );
     }
   }
 }
@@ -311,10 +317,13 @@ export async function createKubernetesMetadata(config: KubernetesConfig, options
     options.log?.info({}, 'no Kubernetes API configured (not in a cluster, no kubeconfig): records keep file-name metadata');
     return undefined;
   }
-  options.log?.info({ server: client.server, source: client.source, nodeName }, 'kubernetes metadata: watching this node\'s pods');
+  options.log?.info({ server: client.server, source: client.source, nodeName }, "kubernetes metadata: watching this node's pods");
   // The config file's insecureSkipTlsVerify is warned about when the file is loaded; a kubeconfig's only here.
   if (!client.tlsVerify && !config.insecureSkipTlsVerify && client.server.startsWith('https:')) {
-    options.log?.warn({ server: client.server, source: client.source }, 'TLS verification of the API server is off (insecure-skip-tls-verify in the kubeconfig): anyone on the path can impersonate it; give its CA (certificate-authority) instead');
+    options.log?.warn(
+      { server: client.server, source: client.source },
+      'TLS verification of the API server is off (insecure-skip-tls-verify in the kubeconfig): anyone on the path can impersonate it; give its CA (certificate-authority) instead',
+    );
   }
   return new KubernetesMetadata({ client, nodeName, config, log: options.log, random: options.random });
 }

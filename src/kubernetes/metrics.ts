@@ -17,15 +17,50 @@ export function kubernetesMetrics(stats: () => KubernetesStats, transform?: () =
     ];
   };
   const families = [
-    counter('logferry_kubernetes_lists_total', 'List requests to the API server', perResource((s) => s.lists), resources),
-    counter('logferry_kubernetes_watches_total', 'Watch requests to the API server', perResource((s) => s.watches), resources),
-    counter('logferry_kubernetes_relists_410_total', 'Relists after 410 Gone', perResource((s) => s.relists410), resources),
-    counter('logferry_kubernetes_watch_events_total', 'Watch events received (ADDED/MODIFIED/DELETED)', perResource((s) => s.events), resources),
-    counter('logferry_kubernetes_watch_cuts_total', 'Watch streams that broke and were resumed', perResource((s) => s.watchCuts), resources),
-    counter('logferry_kubernetes_errors_total', 'Failed API requests', perResource((s) => s.errors), resources),
-    counter('logferry_kubernetes_early_retries_total', 'Reconnect backoff delays cut short because records of a pod not yet seen came in', perResource((s) => s.earlyRetries), resources),
+    counter(
+      'logferry_kubernetes_lists_total',
+      'List requests to the API server',
+      perResource((s) => s.lists),
+      resources,
+    ),
+    counter(
+      'logferry_kubernetes_watches_total',
+      'Watch requests to the API server',
+      perResource((s) => s.watches),
+      resources,
+    ),
+    counter(
+      'logferry_kubernetes_relists_410_total',
+      'Relists after 410 Gone',
+      perResource((s) => s.relists410),
+      resources,
+    ),
+    counter(
+      'logferry_kubernetes_watch_events_total',
+      'Watch events received (ADDED/MODIFIED/DELETED)',
+      perResource((s) => s.events),
+      resources,
+    ),
+    counter(
+      'logferry_kubernetes_watch_cuts_total',
+      'Watch streams that broke and were resumed',
+      perResource((s) => s.watchCuts),
+      resources,
+    ),
+    counter(
+      'logferry_kubernetes_errors_total',
+      'Failed API requests',
+      perResource((s) => s.errors),
+      resources,
+    ),
+    counter(
+      'logferry_kubernetes_early_retries_total',
+      'Reconnect backoff delays cut short because records of a pod not yet seen came in',
+      perResource((s) => s.earlyRetries),
+      resources,
+    ),
     gauge('logferry_kubernetes_connected', '1 while the pods watch is established', () => (stats().connected ? 1 : 0)),
-    gauge('logferry_kubernetes_synced', '1 once this node\'s pods were listed', () => (stats().synced ? 1 : 0)),
+    gauge('logferry_kubernetes_synced', "1 once this node's pods were listed", () => (stats().synced ? 1 : 0)),
     gauge('logferry_kubernetes_pods_cached', 'Pods in the metadata cache, deleted ones included', () => stats().podsCached),
     gauge('logferry_kubernetes_deleted_pods_retained', 'Deleted pods kept for their last lines', () => stats().deletedPodsRetained),
     gauge('logferry_kubernetes_namespaces_cached', 'Namespaces in the metadata cache', () => stats().namespacesCached),

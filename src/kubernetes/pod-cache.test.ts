@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodMetadataCache } from './pod-cache.js';
-import type { KubeNamespace, KubePod } from './objects.js';
+import type { KubePod } from './objects.js';
 import { deploymentPod, makeNamespace, makePod } from '../../test/helpers/fake-kube-objects.js';
 
 function setup(grace = 1000) {
@@ -90,23 +90,37 @@ test('namespace labels: added to every container of the namespace, rebuilt when 
   const pod = makePod({ namespace: 'shop', name: 'p', nodeName: 'node-a', containers: [{ name: 'c' }] }) as KubePod;
   cache.podHandler.apply('ADDED', pod);
   assert.equal(doc(cache.resolve('shop', 'p', 'c')!.meta.json).kubernetes.namespace_labels, undefined);
-  cache.namespaceHandler.replace([makeNamespace('shop', { 'team.example.com/owner': 'payments' }) as KubeNamespace, makeNamespace('other') as KubeNamespace]);
+  cache.namespaceHandler.replace([makeNamespace('shop', { 'team.example.com/owner': 'payments' }), makeNamespace('other')]);
   assert.deepEqual(doc(cache.resolve('shop', 'p', 'c')!.meta.json).kubernetes.namespace_labels, {
     'kubernetes_io/metadata_name': 'shop',
     'team_example_com/owner': 'payments',
   });
   const before = cache.resolve('shop', 'p', 'c');
-  cache.namespaceHandler.apply('MODIFIED', makeNamespace('other', { x: 'y' }) as KubeNamespace);
+  cache.namespaceHandler.apply('MODIFIED', makeNamespace('other', { x: 'y' }));
   assert.equal(cache.resolve('shop', 'p', 'c'), before, 'another namespace changing rebuilds nothing here');
-  cache.namespaceHandler.apply('MODIFIED', makeNamespace('shop', { env: 'prod' }) as KubeNamespace);
+  cache.namespaceHandler.apply('MODIFIED', makeNamespace('shop', { env: 'prod' }));
   assert.equal(doc(cache.resolve('shop', 'p', 'c')!.meta.json).kubernetes.namespace_labels.env, 'prod');
   assert.equal(cache.stats().namespacesCached, 2);
 });
 
 test('a recreated pod with the same name: files carrying the old uid keep the old pod', () => {
   const { cache } = setup();
-  const old = makePod({ namespace: 'db', name: 'pg-0', nodeName: 'node-a', labels: { generation: 'old' }, owner: { kind: 'StatefulSet', name: 'pg' }, containers: [{ name: 'pg' }] }) as KubePod;
-  const fresh = makePod({ namespace: 'db', name: 'pg-0', nodeName: 'node-a', labels: { generation: 'new' }, owner: { kind: 'StatefulSet', name: 'pg' }, containers: [{ name: 'pg' }] }) as KubePod;
+  const old = makePod({
+    namespace: 'db',
+    name: 'pg-0',
+    nodeName: 'node-a',
+    labels: { generation: 'old' },
+    owner: { kind: 'StatefulSet', name: 'pg' },
+    containers: [{ name: 'pg' }],
+  }) as KubePod;
+  const fresh = makePod({
+    namespace: 'db',
+    name: 'pg-0',
+    nodeName: 'node-a',
+    labels: { generation: 'new' },
+    owner: { kind: 'StatefulSet', name: 'pg' },
+    containers: [{ name: 'pg' }],
+  }) as KubePod;
   cache.podHandler.apply('ADDED', old);
   cache.podHandler.apply('DELETED', old);
   cache.podHandler.apply('ADDED', fresh);
@@ -138,7 +152,13 @@ test('a file of an earlier container instance gets its own container id; variant
 
 test('a container the spec does not list still gets pod-level metadata; static pods resolve by their mirror uid', () => {
   const { cache } = setup();
-  const pod = makePod({ namespace: 'kube-system', name: 'etcd-node-a', nodeName: 'node-a', annotations: { 'kubernetes.io/config.mirror': 'disk-uid', team: 'infra' }, containers: [{ name: 'etcd' }] }) as KubePod;
+  const pod = makePod({
+    namespace: 'kube-system',
+    name: 'etcd-node-a',
+    nodeName: 'node-a',
+    annotations: { 'kubernetes.io/config.mirror': 'disk-uid', team: 'infra' },
+    containers: [{ name: 'etcd' }],
+  }) as KubePod;
   cache.podHandler.apply('ADDED', pod);
   const unlisted = doc(cache.resolve('kube-system', 'etcd-node-a', 'debugger')!.meta.json);
   assert.equal(unlisted.kubernetes.container.name, 'debugger');

@@ -149,7 +149,13 @@ export class PodMetadataCache {
   stats(): PodCacheStats {
     let deleted = 0;
     for (const entry of this.byUid.values()) if (entry.deletedAt !== undefined) deleted++;
-    return { podsCached: this.byUid.size, deletedPodsRetained: deleted, namespacesCached: this.namespaces.size, metadataBuilt: this.metadataBuilt, podsExpired: this.podsExpired };
+    return {
+      podsCached: this.byUid.size,
+      deletedPodsRetained: deleted,
+      namespacesCached: this.namespaces.size,
+      metadataBuilt: this.metadataBuilt,
+      podsExpired: this.podsExpired,
+    };
   }
 
   private addUnlistedContainer(entry: PodEntry, containerName: string): ContainerEntry {
@@ -190,7 +196,8 @@ export class PodMetadataCache {
     if (names === undefined) this.byName.set(facts.namespace, (names = new Map()));
     names.set(facts.name, entry);
     this.rebuild(entry);
-    if (facts.invalid !== undefined && facts.invalid.join('\n') !== previousProblems) this.options.onInvalidAnnotations?.(facts.namespace, facts.name, facts.invalid);
+    if (facts.invalid !== undefined && facts.invalid.join('\n') !== previousProblems)
+      this.options.onInvalidAnnotations?.(facts.namespace, facts.name, facts.invalid);
     this.options.onPodKnown?.(facts.namespace, facts.name);
     return entry;
   }

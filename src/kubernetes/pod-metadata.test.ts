@@ -10,19 +10,39 @@ const none = annotationMatcher([]);
 test('owner: deployment via ReplicaSet only when the name ends with the pod-template-hash', () => {
   const pod = deploymentPod({ namespace: 'shop', deployment: 'web', hash: '7d4b9c8f6d', nodeName: node, containers: [{ name: 'app' }] }) as KubePod;
   assert.deepEqual(resolveOwner(pod), { replicaset: 'web-7d4b9c8f6d', deployment: 'web' });
-  const handMade = makePod({ namespace: 'shop', name: 'api-v2-x', nodeName: node, labels: { 'pod-template-hash': 'abc' }, owner: { kind: 'ReplicaSet', name: 'api-v2' }, containers: [{ name: 'app' }] }) as KubePod;
+  const handMade = makePod({
+    namespace: 'shop',
+    name: 'api-v2-x',
+    nodeName: node,
+    labels: { 'pod-template-hash': 'abc' },
+    owner: { kind: 'ReplicaSet', name: 'api-v2' },
+    containers: [{ name: 'app' }],
+  }) as KubePod;
   assert.deepEqual(resolveOwner(handMade), { replicaset: 'api-v2' });
-  const noHash = makePod({ namespace: 'shop', name: 'rs-x', nodeName: node, owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f6d' }, containers: [{ name: 'app' }] }) as KubePod;
+  const noHash = makePod({
+    namespace: 'shop',
+    name: 'rs-x',
+    nodeName: node,
+    owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f6d' },
+    containers: [{ name: 'app' }],
+  }) as KubePod;
   assert.deepEqual(resolveOwner(noHash), { replicaset: 'web-7d4b9c8f6d' });
 });
 
 test('owner: statefulset, daemonset, job, cronjob (8+ digit schedule suffix), none', () => {
-  const of = (kind: string, name: string) => resolveOwner(makePod({ namespace: 'n', name: 'p', nodeName: node, owner: { kind, name }, containers: [{ name: 'c' }] }) as KubePod);
+  const of = (kind: string, name: string) =>
+    resolveOwner(makePod({ namespace: 'n', name: 'p', nodeName: node, owner: { kind, name }, containers: [{ name: 'c' }] }));
   assert.deepEqual(of('StatefulSet', 'db'), { statefulset: 'db' });
   assert.deepEqual(of('DaemonSet', 'fluent'), { daemonset: 'fluent' });
   assert.deepEqual(of('Job', 'migrate-2'), { job: 'migrate-2' });
   assert.deepEqual(of('Node', 'node-a'), {});
-  const cron = cronJobPod({ namespace: 'n', cronjob: 'nightly-report', scheduledMs: Date.UTC(2026, 10, 24), nodeName: node, containers: [{ name: 'c' }] }) as KubePod;
+  const cron = cronJobPod({
+    namespace: 'n',
+    cronjob: 'nightly-report',
+    scheduledMs: Date.UTC(2026, 10, 24),
+    nodeName: node,
+    containers: [{ name: 'c' }],
+  }) as KubePod;
   const job = cron.metadata!.ownerReferences![0].name!;
   assert.match(job, /^nightly-report-\d{8}$/);
   assert.deepEqual(resolveOwner(cron), { job, cronjob: 'nightly-report' });
@@ -52,7 +72,10 @@ test('metadata: dedotted labels and allow-listed annotations, image, container i
     podIP: '10.1.2.3',
     labels: { app: 'web', 'app.kubernetes.io/name': 'shop-web' },
     annotations: { 'example.com/team': 'payments', 'example.com/tier': 'gold', 'prometheus.io/scrape': 'true', unrelated: 'x' },
-    containers: [{ name: 'app', image: 'nginx:1.25', containerId: 'a'.repeat(64) }, { name: 'sidecar', image: 'envoy:1.30' }],
+    containers: [
+      { name: 'app', image: 'nginx:1.25', containerId: 'a'.repeat(64) },
+      { name: 'sidecar', image: 'envoy:1.30' },
+    ],
   }) as KubePod;
   const facts = podFacts(pod, annotationMatcher(['example.com/*', 'prometheus.io/scrape']))!;
   const meta = containerMetadata(facts, 'app', { 'kubernetes_io/metadata_name': 'shop', team: 'payments' }, 'ignored-when-pod-has-node');
@@ -96,25 +119,35 @@ test('metadata: a pending pod (no ip, no container ids yet) still has pod and im
 
 test('annotations: exclude, exclude-containers, parser, multiline; malformed values reported', () => {
   const base = { namespace: 'n', name: 'p', nodeName: node, containers: [{ name: 'a' }, { name: 'b' }] };
-  const excluded = podFacts(makePod({ ...base, annotations: { 'logferry.io/exclude': 'True' } }) as KubePod, none)!;
+  const excluded = podFacts(makePod({ ...base, annotations: { 'logferry.io/exclude': 'True' } }), none)!;
   assert.equal(containerOptions(excluded, 'a').exclude, true);
-  const some = podFacts(makePod({ ...base, annotations: { 'logferry.io/exclude-containers': ' b , c', 'logferry.io/parser': 'logfmt', 'logferry.io/multiline': 'java' } }) as KubePod, none)!;
+  const some = podFacts(
+    makePod({ ...base, annotations: { 'logferry.io/exclude-containers': ' b , c', 'logferry.io/parser': 'logfmt', 'logferry.io/multiline': 'java' } }),
+    none,
+  )!;
   assert.deepEqual(containerOptions(some, 'a'), { exclude: false, parser: 'logfmt', multiline: 'java' });
   assert.deepEqual(containerOptions(some, 'b'), { exclude: true, parser: 'logfmt', multiline: 'java' });
-  const regex = podFacts(makePod({ ...base, annotations: { 'logferry.io/multiline': '^\\d{4}-' } }) as KubePod, none)!;
+  const regex = podFacts(makePod({ ...base, annotations: { 'logferry.io/multiline': '^\\d{4}-' } }), none)!;
   assert.equal(containerOptions(regex, 'a').multiline, '^\\d{4}-');
-  const bad = podFacts(makePod({ ...base, annotations: { 'logferry.io/exclude': 'yes', 'logferry.io/parser': 'xml', 'logferry.io/multiline': '([' } }) as KubePod, none)!;
+  const bad = podFacts(makePod({ ...base, annotations: { 'logferry.io/exclude': 'yes', 'logferry.io/parser': 'xml', 'logferry.io/multiline': '([' } }), none)!;
   assert.deepEqual(containerOptions(bad, 'a'), { exclude: false });
   assert.equal(bad.invalid?.length, 3);
-  assert.match(bad.invalid!.join('\n'), /logferry\.io\/parser: expected json, logfmt or none, got "xml"/);
+  assert.match(bad.invalid.join('\n'), /logferry\.io\/parser: expected json, logfmt or none, got "xml"/);
 });
 
 test('static pods are also found by the uid the kubelet uses on disk', () => {
-  const pod = makePod({ namespace: 'kube-system', name: 'kube-apiserver-node-a', nodeName: node, annotations: { 'kubernetes.io/config.mirror': 'f00d' }, owner: { kind: 'Node', name: node }, containers: [{ name: 'kube-apiserver' }] }) as KubePod;
+  const pod = makePod({
+    namespace: 'kube-system',
+    name: 'kube-apiserver-node-a',
+    nodeName: node,
+    annotations: { 'kubernetes.io/config.mirror': 'f00d' },
+    owner: { kind: 'Node', name: node },
+    containers: [{ name: 'kube-apiserver' }],
+  }) as KubePod;
   assert.equal(podFacts(pod, none)!.mirrorUid, 'f00d');
 });
 
 test('objects without a name or namespace are ignored', () => {
   assert.equal(podFacts({ metadata: { name: 'x' } }, none), undefined);
-  assert.equal(podFacts({} as KubePod, none), undefined);
+  assert.equal(podFacts({}, none), undefined);
 });

@@ -153,7 +153,10 @@ function readOptions(annotations: Record<string, string> | undefined, facts: Pod
   }
   const containers = annotations[ANNOTATION.excludeContainers];
   if (typeof containers === 'string') {
-    const names = containers.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = containers
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     if (names.length > 0) facts.excludeContainers = new Set(names);
   }
   const parser = annotations[ANNOTATION.parser];

@@ -12,7 +12,15 @@ describe('CRI (containerd, CRI-O)', () => {
     const { records, parser } = parseAll(buf);
     assert.equal(parser.format, 'cri');
     const at = (prefix: string) => lineOffset(buf, prefix);
-    const view = records.map((r) => ({ offset: r.offset, id: r.id, timestamp: r.timestamp, stream: r.stream, message: r.message, level: r.level, flags: r.flags }));
+    const view = records.map((r) => ({
+      offset: r.offset,
+      id: r.id,
+      timestamp: r.timestamp,
+      stream: r.stream,
+      message: r.message,
+      level: r.level,
+      flags: r.flags,
+    }));
     assert.deepEqual(view, [
       { offset: 0, id: 'f1:0', timestamp: '2026-11-24T08:59:58.412031876Z', stream: 'stdout', message: 'listening', level: 'info', flags: 0 },
       {
@@ -20,7 +28,8 @@ describe('CRI (containerd, CRI-O)', () => {
         id: `f1:${at('2026-11-24T08:59:58.412203514Z')}`,
         timestamp: '2026-11-24T08:59:58.412203514Z',
         stream: 'stderr',
-        message: 'W1124 08:59:58.412150       1 client_config.go:618] Neither --kubeconfig nor --master was specified.  Using the inClusterConfig.  This might not work.',
+        message:
+          'W1124 08:59:58.412150       1 client_config.go:618] Neither --kubeconfig nor --master was specified.  Using the inClusterConfig.  This might not work.',
         level: undefined,
         flags: 0,
       },
@@ -53,8 +62,24 @@ describe('CRI (containerd, CRI-O)', () => {
         level: 'info',
         flags: 0,
       },
-      { offset: at('2026-11-24T09:00:03Z'), id: `f1:${at('2026-11-24T09:00:03Z')}`, timestamp: '2026-11-24T09:00:03Z', stream: 'stdout', message: 'Grüße aus Köln — 日本語のログ ✓ 🚀', level: undefined, flags: 0 },
-      { offset: at('2026-11-24T09:00:04.1Z'), id: `f1:${at('2026-11-24T09:00:04.1Z')}`, timestamp: '2026-11-24T09:00:04.1Z', stream: 'stderr', message: '', level: undefined, flags: 0 },
+      {
+        offset: at('2026-11-24T09:00:03Z'),
+        id: `f1:${at('2026-11-24T09:00:03Z')}`,
+        timestamp: '2026-11-24T09:00:03Z',
+        stream: 'stdout',
+        message: 'Grüße aus Köln — 日本語のログ ✓ 🚀',
+        level: undefined,
+        flags: 0,
+      },
+      {
+        offset: at('2026-11-24T09:00:04.1Z'),
+        id: `f1:${at('2026-11-24T09:00:04.1Z')}`,
+        timestamp: '2026-11-24T09:00:04.1Z',
+        stream: 'stderr',
+        message: '',
+        level: undefined,
+        flags: 0,
+      },
       {
         offset: at('2026-11-24T09:00:05.999999999Z'),
         id: `f1:${at('2026-11-24T09:00:05.999999999Z')}`,
@@ -69,7 +94,14 @@ describe('CRI (containerd, CRI-O)', () => {
     assert.deepEqual(records[4].json, {
       level: 'info',
       msg: 'order created',
-      order: { id: 'ord-7731', items: [{ sku: 'A-1', qty: 2 }, { sku: 'B-9', qty: 1 }], total: '42.50 €' },
+      order: {
+        id: 'ord-7731',
+        items: [
+          { sku: 'A-1', qty: 2 },
+          { sku: 'B-9', qty: 1 },
+        ],
+        total: '42.50 €',
+      },
       user: 'zoë',
       severity: 'NOTICE',
     });
@@ -79,7 +111,16 @@ describe('CRI (containerd, CRI-O)', () => {
       assert.equal(r.meta, r.file.meta, 'the file metadata object itself, shared');
       assert.equal(r.batch, undefined, 'the tailer sets the batch');
     }
-    assert.deepEqual(parser.counters, { lines: 10, records: 8, truncated: 0, invalidUtf8: 0, unparsed: 0, partialJoined: 2, multilineJoined: 0, multilineTruncated: 0 });
+    assert.deepEqual(parser.counters, {
+      lines: 10,
+      records: 8,
+      truncated: 0,
+      invalidUtf8: 0,
+      unparsed: 0,
+      partialJoined: 2,
+      multilineJoined: 0,
+      multilineTruncated: 0,
+    });
   });
 
   it('CRI-O: offsets converted to UTC, fraction kept digit for digit', () => {
@@ -105,7 +146,14 @@ describe('CRI (containerd, CRI-O)', () => {
     assert.deepEqual(ok('2026-11-24T10:00:00Z stderr P  two spaces'), { stream: 'stderr', partial: true, text: ' two spaces' });
     assert.deepEqual(ok('2026-11-24T10:00:00.1Z stdout P:x text'), { stream: 'stdout', partial: true, text: 'text' });
     assert.deepEqual(ok('2026-11-24T10:00:00.1Z stdout F:x text'), { stream: 'stdout', partial: false, text: 'text' });
-    for (const bad of ['2026-11-24T10:00:00Z stdin F x', '2026-11-24 10:00:00Z stdout F x', '2026-11-24T10:00:00Z stdout X x', 'hello world', '2026-11-24T10:00:00Z stdout', '2026-1a-24T10:00:00Z stdout F x']) {
+    for (const bad of [
+      '2026-11-24T10:00:00Z stdin F x',
+      '2026-11-24 10:00:00Z stdout F x',
+      '2026-11-24T10:00:00Z stdout X x',
+      'hello world',
+      '2026-11-24T10:00:00Z stdout',
+      '2026-1a-24T10:00:00Z stdout F x',
+    ]) {
       assert.equal(ok(bad), undefined, bad);
     }
   });
@@ -144,7 +192,13 @@ describe('CRI (containerd, CRI-O)', () => {
 
   it('a character split between two pieces is joined intact (pieces are joined as bytes)', () => {
     const euro = Buffer.from('€'); // e2 82 ac
-    const buf = Buffer.concat([Buffer.from('2026-11-24T10:00:00Z stdout P price: 42 '), euro.subarray(0, 1), Buffer.from('\n2026-11-24T10:00:00Z stdout F '), euro.subarray(1), Buffer.from(' net\n')]);
+    const buf = Buffer.concat([
+      Buffer.from('2026-11-24T10:00:00Z stdout P price: 42 '),
+      euro.subarray(0, 1),
+      Buffer.from('\n2026-11-24T10:00:00Z stdout F '),
+      euro.subarray(1),
+      Buffer.from(' net\n'),
+    ]);
     const { records, parser } = parseAll(buf);
     assert.equal(records.length, 1);
     assert.equal(records[0].message, 'price: 42 € net');
@@ -226,11 +280,20 @@ describe('CRI (containerd, CRI-O)', () => {
     assert.equal(out.length, 0);
     now += 6000;
     parser.flushIdle(now, out);
-    assert.deepEqual(out.map((r) => r.message), ['prompt> ']);
+    assert.deepEqual(
+      out.map((r) => r.message),
+      ['prompt> '],
+    );
     assert.equal(parser.pendingOffset(), -1);
     feed(parser, Buffer.from('2026-11-24T10:00:09Z stderr P half\n'), out, 100);
     parser.flushAll(out);
-    assert.deepEqual(out.map((r) => [r.message, r.offset]), [['prompt> ', 0], ['half', 100]]);
+    assert.deepEqual(
+      out.map((r) => [r.message, r.offset]),
+      [
+        ['prompt> ', 0],
+        ['half', 100],
+      ],
+    );
   });
 
   it('JSON message with a level in upper case, message lifted; message: none keeps the text', () => {

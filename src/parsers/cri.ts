@@ -46,7 +46,16 @@ export function parseCriHeader(buf: Buffer, start: number, end: number, out: Cri
   // `YYYY-MM-DDTHH:MM:SS` then the fraction / zone up to the first space
   if (end - start < MIN_TIMESTAMP + 8) return false;
   if (buf[start + 4] !== 45 || buf[start + 7] !== 45 || buf[start + 10] !== 84 || buf[start + 13] !== 58 || buf[start + 16] !== 58) return false;
-  if (!digits2(buf, start) || !digits2(buf, start + 2) || !digits2(buf, start + 5) || !digits2(buf, start + 8) || !digits2(buf, start + 11) || !digits2(buf, start + 14) || !digits2(buf, start + 17)) return false;
+  if (
+    !digits2(buf, start) ||
+    !digits2(buf, start + 2) ||
+    !digits2(buf, start + 5) ||
+    !digits2(buf, start + 8) ||
+    !digits2(buf, start + 11) ||
+    !digits2(buf, start + 14) ||
+    !digits2(buf, start + 17)
+  )
+    return false;
   let sp = start + MIN_TIMESTAMP - 1;
   const limit = Math.min(end, start + MAX_TIMESTAMP + 1);
   while (sp < limit && buf[sp] !== SPACE) sp++;

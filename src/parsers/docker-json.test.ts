@@ -11,11 +11,25 @@ describe('docker json-file', () => {
     const buf = fixture('docker-json.log');
     const { records, parser } = parseAll(buf);
     assert.equal(parser.format, 'docker-json');
-    const at = (time: string) => lineOffset(buf, buf.toString().split('\n').find((l) => l.includes(time))!);
+    const at = (time: string) =>
+      lineOffset(
+        buf,
+        buf
+          .toString()
+          .split('\n')
+          .find((l) => l.includes(time))!,
+      );
     assert.deepEqual(
       records.map((r) => ({ offset: r.offset, timestamp: r.timestamp, stream: r.stream, message: r.message, level: r.level, flags: r.flags })),
       [
-        { offset: 0, timestamp: '2026-11-24T09:10:00.100200300Z', stream: 'stderr', message: '2026/11/24 09:10:00 [notice] 1#1: start worker processes', level: undefined, flags: 0 },
+        {
+          offset: 0,
+          timestamp: '2026-11-24T09:10:00.100200300Z',
+          stream: 'stderr',
+          message: '2026/11/24 09:10:00 [notice] 1#1: start worker processes',
+          level: undefined,
+          flags: 0,
+        },
         {
           offset: at('09:10:01.000000001Z'),
           timestamp: '2026-11-24T09:10:01.000000001Z',
@@ -25,14 +39,44 @@ describe('docker json-file', () => {
           flags: 0,
         },
         { offset: at('09:10:02.5Z'), timestamp: '2026-11-24T09:10:02.5Z', stream: 'stdout', message: 'slow query', level: 'warning', flags: 0 },
-        { offset: at('09:10:03.000000002Z'), timestamp: '2026-11-24T09:10:03.000000002Z', stream: 'stderr', message: 'a stderr line in between', level: undefined, flags: 0 },
-        { offset: at('09:10:03.000000001Z'), timestamp: '2026-11-24T09:10:03.000000001Z', stream: 'stdout', message: 'first piece of a long line, and its end — fin', level: undefined, flags: 0 },
-        { offset: at('09:10:04.000000000Z'), timestamp: '2026-11-24T09:10:04.000000000Z', stream: 'stderr', message: 'tab\tand <html> & escapes', level: undefined, flags: 0 },
+        {
+          offset: at('09:10:03.000000002Z'),
+          timestamp: '2026-11-24T09:10:03.000000002Z',
+          stream: 'stderr',
+          message: 'a stderr line in between',
+          level: undefined,
+          flags: 0,
+        },
+        {
+          offset: at('09:10:03.000000001Z'),
+          timestamp: '2026-11-24T09:10:03.000000001Z',
+          stream: 'stdout',
+          message: 'first piece of a long line, and its end — fin',
+          level: undefined,
+          flags: 0,
+        },
+        {
+          offset: at('09:10:04.000000000Z'),
+          timestamp: '2026-11-24T09:10:04.000000000Z',
+          stream: 'stderr',
+          message: 'tab\tand <html> & escapes',
+          level: undefined,
+          flags: 0,
+        },
         { offset: at('09:10:05.000000000Z'), timestamp: '2026-11-24T09:10:05.000000000Z', stream: 'stdout', message: 'with attrs', level: undefined, flags: 0 },
       ],
     );
     assert.deepEqual(records[2].json, { level: 'warn', msg: 'slow query', ms: 1530, query: 'SELECT * FROM orders WHERE id < 10' });
-    assert.deepEqual(parser.counters, { lines: 8, records: 7, truncated: 0, invalidUtf8: 0, unparsed: 0, partialJoined: 1, multilineJoined: 0, multilineTruncated: 0 });
+    assert.deepEqual(parser.counters, {
+      lines: 8,
+      records: 7,
+      truncated: 0,
+      invalidUtf8: 0,
+      unparsed: 0,
+      partialJoined: 1,
+      multilineJoined: 0,
+      multilineTruncated: 0,
+    });
   });
 
   it('the index-search path and JSON.parse agree, whatever the key order or spacing', () => {
@@ -67,7 +111,12 @@ describe('docker json-file', () => {
       'plain text',
       '{"log":"nul\\u0000inside\\n","stream":"stdout","time":"2026-11-24T10:00:00Z"}',
     ];
-    const buf = Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from('{"log":"raw '), Buffer.from([0xfe]), Buffer.from(' byte\\n","stream":"stdout","time":"2026-11-24T10:00:00Z"}\n')]);
+    const buf = Buffer.concat([
+      Buffer.from(lines.join('\n') + '\n'),
+      Buffer.from('{"log":"raw '),
+      Buffer.from([0xfe]),
+      Buffer.from(' byte\\n","stream":"stdout","time":"2026-11-24T10:00:00Z"}\n'),
+    ]);
     const { records, parser } = parseAll(buf);
     assert.deepEqual(
       records.map((r) => [r.message, r.flags]),

@@ -61,7 +61,7 @@ export function parseDockerLine(line: string, out: DockerLine): boolean {
     } catch {
       return false;
     }
-    if (!setText(decoded as string, out)) return false;
+    if (!setText(decoded, out)) return false;
     text = out.text;
   }
   // `,"stream":"stdout","time":"..."}` (attrs, when present, anywhere after the log)

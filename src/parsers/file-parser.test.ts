@@ -19,16 +19,26 @@ describe('file parser', () => {
     for (const [name, format] of cases) assert.equal(parseAll(fixture(name)).parser.format, format, name);
     const { records, parser } = parseAll('\n\n2026-11-24T10:00:00Z stdout F after two empty lines\n');
     assert.equal(parser.format, 'cri');
-    assert.deepEqual(records.map((r) => [r.message, r.flags]), [['', 0], ['', 0], ['after two empty lines', 0]]);
+    assert.deepEqual(
+      records.map((r) => [r.message, r.flags]),
+      [
+        ['', 0],
+        ['', 0],
+        ['after two empty lines', 0],
+      ],
+    );
     assert.equal(makeParser().format, 'plain', 'before the first line');
   });
 
   it('plain: read time, no stream, an over-long line cut on a character boundary and counted', () => {
     const { records, parser } = parseAll('first\n' + 'ä'.repeat(700) + '\n', { format: 'plain', maxRecordBytes: 1025 });
-    assert.deepEqual(records.map((r) => [r.timestamp, r.stream, r.offset]), [
-      [new Date(NOW).toISOString(), undefined, 0],
-      [new Date(NOW).toISOString(), undefined, 6],
-    ]);
+    assert.deepEqual(
+      records.map((r) => [r.timestamp, r.stream, r.offset]),
+      [
+        [new Date(NOW).toISOString(), undefined, 0],
+        [new Date(NOW).toISOString(), undefined, 6],
+      ],
+    );
     assert.equal(records[1].message, 'ä'.repeat(512));
     assert.equal(records[1].flags, RecordFlag.TRUNCATED);
     assert.equal(parser.counters.truncated, 1);
@@ -51,7 +61,10 @@ describe('file parser', () => {
   it('UTF-8 cuts never split a character', () => {
     const buf = Buffer.from('aé€😀');
     // a(1) é(2) €(3) 😀(4): boundaries at 0,1,3,6,10
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((limit) => utf8Boundary(buf, 0, limit)), [0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((limit) => utf8Boundary(buf, 0, limit)),
+      [0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10],
+    );
     assert.equal(cutString('aé€😀', 9), 'aé€');
     assert.equal(cutString('short', 100), 'short');
     assert.equal(utf8Boundary(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80]), 0, 5), 5, 'invalid input: cut anywhere after looking back 3 bytes');

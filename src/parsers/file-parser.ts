@@ -40,7 +40,16 @@ const UNSET_BATCH = undefined as unknown as AckBatch;
 
 class Parser implements FileParser {
   format: LogFormat;
-  readonly counters: ParserCounters = { lines: 0, records: 0, truncated: 0, invalidUtf8: 0, unparsed: 0, partialJoined: 0, multilineJoined: 0, multilineTruncated: 0 };
+  readonly counters: ParserCounters = {
+    lines: 0,
+    records: 0,
+    truncated: 0,
+    invalidUtf8: 0,
+    unparsed: 0,
+    partialJoined: 0,
+    multilineJoined: 0,
+    multilineTruncated: 0,
+  };
   private detecting: boolean;
   private readonly file: FileContext;
   private readonly idPrefix: string;
@@ -70,7 +79,8 @@ class Parser implements FileParser {
     this.file = options.file;
     this.idPrefix = options.file.idPrefix;
     this.maxBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new ParserConfigError(`maxRecordBytes: expected a positive integer, got ${options.maxRecordBytes}`);
+    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1)
+      throw new ParserConfigError(`maxRecordBytes: expected a positive integer, got ${options.maxRecordBytes}`);
     this.messageMode = options.message ?? 'auto';
     this.messageExplicit = options.message !== undefined;
     this.now = options.now ?? Date.now;
@@ -95,7 +105,11 @@ class Parser implements FileParser {
     const options = this.multiline;
     if (this.format === 'glog') {
       const custom = typeof options === 'object' ? options : undefined;
-      const limits = { flushTimeoutMs: custom?.flushTimeoutMs ?? GLOG_FLUSH_MS, maxLines: custom?.maxLines ?? GLOG_MAX_LINES, maxBytes: custom?.maxBytes ?? this.maxBytes };
+      const limits = {
+        flushTimeoutMs: custom?.flushTimeoutMs ?? GLOG_FLUSH_MS,
+        maxLines: custom?.maxLines ?? GLOG_MAX_LINES,
+        maxBytes: custom?.maxBytes ?? this.maxBytes,
+      };
       this.groupNone = new MultilineGroup(limits, this.counters);
       return;
     }
@@ -249,7 +263,8 @@ class Parser implements FileParser {
     record.level = h.level;
     if (h.originFile !== undefined || h.threadId !== undefined) {
       const extra: Record<string, unknown> = {};
-      if (h.originFile !== undefined) extra.log = { origin: { file: h.originLine !== undefined ? { name: h.originFile, line: h.originLine } : { name: h.originFile } } };
+      if (h.originFile !== undefined)
+        extra.log = { origin: { file: h.originLine !== undefined ? { name: h.originFile, line: h.originLine } : { name: h.originFile } } };
       if (h.threadId !== undefined) extra.process = { thread: { id: h.threadId } };
       record.extra = extra;
     }

@@ -22,14 +22,18 @@ describe('glog / klog', () => {
           timestamp: '2026-11-24T09:15:02.123456Z',
           level: 'info',
           message: 'SyncLoop (PLEG): event for pod',
-          extra: { ...origin('kubelet.go', 2433), klog: { pod: 'shop/frontend-7d4b9c8f6d-x2x9z', event: '{"ID":"0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b","Type":"ContainerStarted","Data":"4b3c2d1e"}' } },
+          extra: {
+            ...origin('kubelet.go', 2433),
+            klog: { pod: 'shop/frontend-7d4b9c8f6d-x2x9z', event: '{"ID":"0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b","Type":"ContainerStarted","Data":"4b3c2d1e"}' },
+          },
           stream: undefined,
         },
         {
           offset: lineOffset(buf, 'W1124'),
           timestamp: '2026-11-24T09:15:03.000001Z',
           level: 'warning',
-          message: 'k8s.io/client-go/informers/factory.go:150: failed to list *v1.Service: Get "https://10.96.0.1:443/api/v1/services?limit=500": dial tcp 10.96.0.1:443: connect: connection refused',
+          message:
+            'k8s.io/client-go/informers/factory.go:150: failed to list *v1.Service: Get "https://10.96.0.1:443/api/v1/services?limit=500": dial tcp 10.96.0.1:443: connect: connection refused',
           extra: origin('reflector.go', 535),
           stream: undefined,
         },
@@ -55,11 +59,23 @@ describe('glog / klog', () => {
           message: 'Message for Container of pod',
           extra: {
             ...origin('kuberuntime_manager.go', 1046),
-            klog: { containerName: 'init', containerStatusID: '{"Type":"containerd","ID":"8f7e6d5c"}', pod: 'shop/web-0', containerMessage: 'line one of the termination message\n  line two, indented' },
+            klog: {
+              containerName: 'init',
+              containerStatusID: '{"Type":"containerd","ID":"8f7e6d5c"}',
+              pod: 'shop/web-0',
+              containerMessage: 'line one of the termination message\n  line two, indented',
+            },
           },
           stream: undefined,
         },
-        { offset: lineOffset(buf, 'I1124 09:15:06'), timestamp: '2026-11-24T09:15:06.000000Z', level: 'info', message: 'Started kubelet', extra: origin('server.go', 1246), stream: undefined },
+        {
+          offset: lineOffset(buf, 'I1124 09:15:06'),
+          timestamp: '2026-11-24T09:15:06.000000Z',
+          level: 'info',
+          message: 'Started kubelet',
+          extra: origin('server.go', 1246),
+          stream: undefined,
+        },
         {
           offset: lineOffset(buf, 'F1124'),
           timestamp: '2026-11-24T09:15:07.000000Z',
@@ -92,7 +108,10 @@ describe('glog / klog', () => {
       ],
     );
     assert.ok(records[2].message.endsWith('\nTrace[1473412562]: [500.12ms] [500.12ms] END'));
-    assert.equal(records[3].message, 'apiserver received an error that is not an metav1.Status: &errors.errorString{s:"http: Handler timeout"}: http: Handler timeout');
+    assert.equal(
+      records[3].message,
+      'apiserver received an error that is not an metav1.Status: &errors.errorString{s:"http: Handler timeout"}: http: Handler timeout',
+    );
     assert.equal(records[3].extra?.klog, undefined);
   });
 
@@ -106,13 +125,19 @@ describe('glog / klog', () => {
       parser.push(buf, start, nl, start, out);
       start = nl + 1;
     }
-    assert.deepEqual(out.map((r) => r.message), ['first']);
+    assert.deepEqual(
+      out.map((r) => r.message),
+      ['first'],
+    );
     assert.equal(parser.pendingOffset(), lineOffset(buf, 'I1124 10:00:01'));
     parser.flushIdle(now + 999, out);
     assert.equal(out.length, 1);
     now += 1000;
     parser.flushIdle(now, out);
-    assert.deepEqual(out.map((r) => r.message), ['first', 'second\n  continued']);
+    assert.deepEqual(
+      out.map((r) => r.message),
+      ['first', 'second\n  continued'],
+    );
     assert.equal(parser.pendingOffset(), -1);
   });
 
@@ -124,11 +149,20 @@ describe('glog / klog', () => {
     );
     // read on 31 December by a node whose clock is a little behind the writer's: next year's line
     const dec31 = Date.UTC(2026, 11, 31, 23, 59, 50);
-    assert.deepEqual(glog('I0101 00:00:05.000000    1 a.go:1] x\n', dec31).map((r) => r.timestamp), ['2027-01-01T00:00:05.000000Z']);
+    assert.deepEqual(
+      glog('I0101 00:00:05.000000    1 a.go:1] x\n', dec31).map((r) => r.timestamp),
+      ['2027-01-01T00:00:05.000000Z'],
+    );
     // a backlog from December read in June: last year
-    assert.deepEqual(glog('E1215 08:00:00.000000    1 a.go:1] x\n', Date.UTC(2027, 5, 1)).map((r) => r.timestamp), ['2026-12-15T08:00:00.000000Z']);
+    assert.deepEqual(
+      glog('E1215 08:00:00.000000    1 a.go:1] x\n', Date.UTC(2027, 5, 1)).map((r) => r.timestamp),
+      ['2026-12-15T08:00:00.000000Z'],
+    );
     // 29 February: the latest leap year that is not in the future
-    assert.deepEqual(glog('I0229 12:00:00.000000    1 a.go:1] x\n', Date.UTC(2029, 2, 1)).map((r) => r.timestamp), ['2028-02-29T12:00:00.000000Z']);
+    assert.deepEqual(
+      glog('I0229 12:00:00.000000    1 a.go:1] x\n', Date.UTC(2029, 2, 1)).map((r) => r.timestamp),
+      ['2028-02-29T12:00:00.000000Z'],
+    );
   });
 
   it('time zone: wall-clock times converted to UTC, daylight saving time included; bad names refused', () => {
@@ -157,10 +191,24 @@ describe('glog / klog', () => {
   });
 
   it('structured klog values: quoted, bare, structs with spaces, multi-line, dotted keys; anything else stays a message', () => {
-    assert.deepEqual(parseKlogStructured('"Starting" version="v1.31.2" count=3 ok=true obj={Name:web Namespace:shop} list=[a b] ptr=&{x:1} err=<nil> app.kubernetes.io/name="web"'), {
-      text: 'Starting',
-      fields: { version: 'v1.31.2', count: '3', ok: 'true', obj: '{Name:web Namespace:shop}', list: '[a b]', ptr: '&{x:1}', err: '<nil>', 'app_kubernetes_io/name': 'web' },
-    });
+    assert.deepEqual(
+      parseKlogStructured(
+        '"Starting" version="v1.31.2" count=3 ok=true obj={Name:web Namespace:shop} list=[a b] ptr=&{x:1} err=<nil> app.kubernetes.io/name="web"',
+      ),
+      {
+        text: 'Starting',
+        fields: {
+          version: 'v1.31.2',
+          count: '3',
+          ok: 'true',
+          obj: '{Name:web Namespace:shop}',
+          list: '[a b]',
+          ptr: '&{x:1}',
+          err: '<nil>',
+          'app_kubernetes_io/name': 'web',
+        },
+      },
+    );
     assert.deepEqual(parseKlogStructured('"only a message"'), { text: 'only a message', fields: undefined });
     assert.deepEqual(parseKlogStructured('"escaped \\"quote\\"" k="a\\nb"'), { text: 'escaped "quote"', fields: { k: 'a\nb' } });
     assert.equal(parseKlogStructured('not quoted k=v'), undefined);

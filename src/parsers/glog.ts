@@ -32,7 +32,19 @@ export interface GlogHeader {
 }
 
 export function newGlogHeader(): GlogHeader {
-  return { level: '', month: 0, day: 0, hour: 0, minute: 0, second: 0, fraction: '', threadId: undefined, originFile: undefined, originLine: undefined, messageStart: 0 };
+  return {
+    level: '',
+    month: 0,
+    day: 0,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    fraction: '',
+    threadId: undefined,
+    originFile: undefined,
+    originLine: undefined,
+    messageStart: 0,
+  };
 }
 
 function digit(line: string, i: number): number {
@@ -46,7 +58,15 @@ function two(line: string, i: number): number {
 
 /** Quick check used to tell a header from a continuation line. */
 export function isGlogHeader(line: string): boolean {
-  return line.length >= 14 && LEVELS[line[0]] !== undefined && line.charCodeAt(5) === 32 && line.charCodeAt(8) === 58 && line.charCodeAt(11) === 58 && two(line, 1) >= 1 && two(line, 3) >= 1;
+  return (
+    line.length >= 14 &&
+    LEVELS[line[0]] !== undefined &&
+    line.charCodeAt(5) === 32 &&
+    line.charCodeAt(8) === 58 &&
+    line.charCodeAt(11) === 58 &&
+    two(line, 1) >= 1 &&
+    two(line, 3) >= 1
+  );
 }
 
 /** Read the header of `line` into `out`; false when the line has none (a continuation line). */
@@ -110,7 +130,16 @@ export class GlogClock {
     this.format =
       timeZone === 'UTC' || timeZone === 'Etc/UTC'
         ? undefined
-        : new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+        : new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+          });
   }
 
   /** The zone's offset from UTC (ms, east positive) at an instant. Intl is slow: called once per wall-clock hour. */

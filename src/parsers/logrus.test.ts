@@ -39,7 +39,15 @@ describe('logrus (docker daemon)', () => {
           flags: 0,
           json: undefined,
         },
-        { offset: lineOffset(buf, 'plain line'), timestamp: '2026-11-24T09:30:03Z', level: undefined, message: 'plain line without structure', extra: undefined, flags: 0, json: undefined },
+        {
+          offset: lineOffset(buf, 'plain line'),
+          timestamp: '2026-11-24T09:30:03Z',
+          level: undefined,
+          message: 'plain line without structure',
+          extra: undefined,
+          flags: 0,
+          json: undefined,
+        },
         {
           offset: lineOffset(buf, 'time="2026-11-24T09:30:04'),
           timestamp: '2026-11-24T09:30:04.000000001Z',

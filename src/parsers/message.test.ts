@@ -12,9 +12,24 @@ function parsed(message: string, mode: MessageParsing = 'auto'): Pick<LogRecord,
 
 describe('message parsing', () => {
   it('auto: JSON objects only, by their first and last characters; level and message lifted', () => {
-    assert.deepEqual(parsed('{"level":"WARN","msg":"cache miss","key":"u:7"}'), { message: 'cache miss', level: 'warning', json: { level: 'WARN', msg: 'cache miss', key: 'u:7' }, flags: 0 });
-    assert.deepEqual(parsed('  {"message":"padded","severity":"ERROR"} \r'), { message: 'padded', level: 'error', json: { message: 'padded', severity: 'ERROR' }, flags: 0 });
-    assert.deepEqual(parsed('{"msg":"msg wins","message":"not this","log.level":"debug"}'), { message: 'msg wins', level: 'debug', json: { msg: 'msg wins', message: 'not this', 'log.level': 'debug' }, flags: 0 });
+    assert.deepEqual(parsed('{"level":"WARN","msg":"cache miss","key":"u:7"}'), {
+      message: 'cache miss',
+      level: 'warning',
+      json: { level: 'WARN', msg: 'cache miss', key: 'u:7' },
+      flags: 0,
+    });
+    assert.deepEqual(parsed('  {"message":"padded","severity":"ERROR"} \r'), {
+      message: 'padded',
+      level: 'error',
+      json: { message: 'padded', severity: 'ERROR' },
+      flags: 0,
+    });
+    assert.deepEqual(parsed('{"msg":"msg wins","message":"not this","log.level":"debug"}'), {
+      message: 'msg wins',
+      level: 'debug',
+      json: { msg: 'msg wins', message: 'not this', 'log.level': 'debug' },
+      flags: 0,
+    });
     assert.deepEqual(parsed('{"no":"message key"}'), { message: '{"no":"message key"}', level: undefined, json: { no: 'message key' }, flags: 0 });
     assert.deepEqual(parsed('{broken json}'), { message: '{broken json}', level: undefined, json: undefined, flags: RecordFlag.JSON_ERROR });
     for (const text of ['plain text', '{} and more', '[1,2,3]', '', 'x {"a":1}']) {
@@ -64,8 +79,17 @@ describe('message parsing', () => {
 
   it('plain files: read time, JSON lines parsed, logfmt on request', () => {
     const { records } = parseAll('{"level":"info","msg":"started"}\nlevel=warn msg=slow\n', { format: 'plain' });
-    assert.deepEqual(records.map((r) => [r.message, r.level]), [['started', 'info'], ['level=warn msg=slow', undefined]]);
+    assert.deepEqual(
+      records.map((r) => [r.message, r.level]),
+      [
+        ['started', 'info'],
+        ['level=warn msg=slow', undefined],
+      ],
+    );
     const logfmt = parseAll('level=warn msg=slow\n', { format: 'plain', message: 'logfmt' }).records;
-    assert.deepEqual(logfmt.map((r) => [r.message, r.level, r.json]), [['slow', 'warning', { level: 'warn', msg: 'slow' }]]);
+    assert.deepEqual(
+      logfmt.map((r) => [r.message, r.level, r.json]),
+      [['slow', 'warning', { level: 'warn', msg: 'slow' }]],
+    );
   });
 });

@@ -14,7 +14,8 @@ export function toUtcTimestamp(value: string): string | undefined {
   const last = value.charCodeAt(length - 1);
   let zoneStart: number;
   if (last === 90 || last === 122) zoneStart = length - 1;
-  else if (length >= 25 && value.charCodeAt(length - 3) === 58 && (value.charCodeAt(length - 6) === 43 || value.charCodeAt(length - 6) === 45)) zoneStart = length - 6;
+  else if (length >= 25 && value.charCodeAt(length - 3) === 58 && (value.charCodeAt(length - 6) === 43 || value.charCodeAt(length - 6) === 45))
+    zoneStart = length - 6;
   else return undefined;
   if (zoneStart !== 19 && !isFraction(value, 19, zoneStart)) return undefined;
   if (last === 90 && value.charCodeAt(10) === 84) return value;
@@ -37,7 +38,13 @@ const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 
 /** `YYYY-MM-DDTHH:MM:SS` at the start of `value`: separators, digits, plausible ranges. */
 function isDateTime(value: string): boolean {
-  if (value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || (value.charCodeAt(10) | 0x20) !== 116 || value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) {
+  if (
+    value.charCodeAt(4) !== 45 ||
+    value.charCodeAt(7) !== 45 ||
+    (value.charCodeAt(10) | 0x20) !== 116 ||
+    value.charCodeAt(13) !== 58 ||
+    value.charCodeAt(16) !== 58
+  ) {
     return false;
   }
   for (let i = 0; i < DIGIT_POSITIONS.length; i++) {

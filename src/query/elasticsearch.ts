@@ -11,6 +11,7 @@ import type { ElasticsearchConfig } from '../sinks/elasticsearch/config.js';
 import { Transport } from '../sinks/elasticsearch/transport.js';
 import { timestampMicros } from '../store/local-store.js';
 import type { FoundRecord, LogQuery, QueryBackend } from './query.js';
+import type { JsonObject } from '../core/json.js';
 
 export class BackendError extends Error {
   override readonly name = 'BackendError';
@@ -85,7 +86,16 @@ export function buildEsQuery(query: LogQuery, resolve: FieldResolver = AS_IS): R
 
 /** Every field a query filters or sorts on (for `_field_caps`). */
 function fieldsOf(query: LogQuery): string[] {
-  const fields = ['log.file.path', 'host.name', 'kubernetes.namespace', 'kubernetes.pod.name', 'kubernetes.container.name', 'log.level', 'stream', 'kubernetes.node.name'];
+  const fields = [
+    'log.file.path',
+    'host.name',
+    'kubernetes.namespace',
+    'kubernetes.pod.name',
+    'kubernetes.container.name',
+    'log.level',
+    'stream',
+    'kubernetes.node.name',
+  ];
   for (const label of query.labels) fields.push(`kubernetes.labels.${dedot(label.key)}`);
   for (const term of query.fields) if (term.field !== 'message') fields.push(term.field);
   return fields;
@@ -93,7 +103,7 @@ function fieldsOf(query: LogQuery): string[] {
 
 interface Hit {
   _id: string;
-  _source: Record<string, any>;
+  _source: JsonObject;
   sort: unknown[];
 }
 
@@ -120,7 +130,7 @@ export class ElasticsearchBackend implements QueryBackend {
   }
 
   /** One request, tried on each configured host in turn; a clear error naming the hosts when none answers. */
-  private async call(method: string, path: string, body?: unknown): Promise<any> {
+  private async call(method: string, path: string, body?: unknown): Promise<JsonObject> {
     const failures: string[] = [];
     for (let attempt = 0; attempt < this.hosts.length; attempt++) {
       const result = await this.transport.request(method, path, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json' });
@@ -129,9 +139,12 @@ export class ElasticsearchBackend implements QueryBackend {
         continue;
       }
       if (result.status === 401 || result.status === 403) {
-        throw new BackendError(`Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): check ELASTICSEARCH_USERNAME/PASSWORD or ELASTICSEARCH_API_KEY`);
+        throw new BackendError(
+          `Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): check ELASTICSEARCH_USERNAME/PASSWORD or ELASTICSEARCH_API_KEY`,
+        );
       }
-      if (result.status >= 300) throw new BackendError(`Elasticsearch at ${result.host} answered ${result.status} to ${method} ${path.split('?')[0]}: ${result.body.slice(0, 500)}`);
+      if (result.status >= 300)
+        throw new BackendError(`Elasticsearch at ${result.host} answered ${result.status} to ${method} ${path.split('?')[0]}: ${result.body.slice(0, 500)}`);
       return JSON.parse(result.body);
     }
     throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}`);
@@ -141,7 +154,9 @@ export class ElasticsearchBackend implements QueryBackend {
     const wanted = fieldsOf(query).filter((f) => !this.caps.has(f));
     if (wanted.length > 0) {
       const names = [...new Set(wanted.flatMap((f) => [f, `${f}.keyword`]))];
-      const response = (await this.call('GET', this.path('_field_caps', `&fields=${encodeURIComponent(names.join(','))}`))) as { fields?: Record<string, Record<string, unknown>> };
+      const response = (await this.call('GET', this.path('_field_caps', `&fields=${encodeURIComponent(names.join(','))}`))) as {
+        fields?: Record<string, Record<string, unknown>>;
+      };
       const found = response.fields ?? {};
       for (const field of wanted) {
         const types = Object.keys(found[field] ?? {});

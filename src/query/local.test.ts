@@ -28,7 +28,19 @@ describe('local store queries', () => {
   let dir: string;
   let backend: LocalStoreBackend;
   /** every record, for brute-force expectations */
-  const all: Array<{ id: string; ts: number; message: string; ns: string; pod: string; container: string; node: string; labels: Record<string, string>; path: string; level: string; stream: string }> = [];
+  const all: Array<{
+    id: string;
+    ts: number;
+    message: string;
+    ns: string;
+    pod: string;
+    container: string;
+    node: string;
+    labels: Record<string, string>;
+    path: string;
+    level: string;
+    stream: string;
+  }> = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lf-query-'));
@@ -40,11 +52,19 @@ describe('local store queries', () => {
       if (p % 5 === 0) labels['app.kubernetes.io/version'] = `v${p % 3}`;
       const container = p % 4 === 0 ? 'sidecar' : 'main';
       const node = p < 20 ? 'node-a' : 'node-b';
-      files.push(fileContext(`/var/log/containers/${pod}_${ns}_${container}-${p}.log`, { namespace: ns, podName: pod, containerName: container, nodeName: node, labels }, `${pod}-`));
+      files.push(
+        fileContext(
+          `/var/log/containers/${pod}_${ns}_${container}-${p}.log`,
+          { namespace: ns, podName: pod, containerName: container, nodeName: node, labels },
+          `${pod}-`,
+        ),
+      );
       const specs: RecordSpec[] = [];
       for (let i = 0; i < 40; i++) {
         const ts = BASE + i * 1000 + p;
-        const message = [`request ${i} served`, `payment declined for order_${i}`, `Connection RESET by peer`, `café ouvert ${i}`, `GET /healthz 200`][(i + p) % 5];
+        const message = [`request ${i} served`, `payment declined for order_${i}`, `Connection RESET by peer`, `café ouvert ${i}`, `GET /healthz 200`][
+          (i + p) % 5
+        ];
         const level = ['info', 'error', 'warning', 'info'][(i * 3 + p) % 4];
         const stream = i % 3 === 0 ? 'stderr' : 'stdout';
         specs.push({ offset: i * 100, timestamp: iso(ts), message, level, stream });
@@ -52,8 +72,14 @@ describe('local store queries', () => {
       }
     }
     // Newest halves first, then the older halves: a backfill, as after an agent restart.
-    await fill(dir, files.map((f, p) => [f, all.filter((r) => r.pod === files[p].meta.fields.podName && r.ts >= BASE + 20_000).map(toSpec)]));
-    await fill(dir, files.map((f, p) => [f, all.filter((r) => r.pod === files[p].meta.fields.podName && r.ts < BASE + 20_000).map(toSpec)]));
+    await fill(
+      dir,
+      files.map((f, p) => [f, all.filter((r) => r.pod === files[p].meta.fields.podName && r.ts >= BASE + 20_000).map(toSpec)]),
+    );
+    await fill(
+      dir,
+      files.map((f, p) => [f, all.filter((r) => r.pod === files[p].meta.fields.podName && r.ts < BASE + 20_000).map(toSpec)]),
+    );
     backend = new LocalStoreBackend(dir);
   });
   after(async () => {
@@ -70,27 +96,57 @@ describe('local store queries', () => {
   }
 
   function expected(filter: (r: (typeof all)[number]) => boolean, newest = true): string[] {
-    return all.filter(filter).sort((a, b) => (newest ? b.ts - a.ts : a.ts - b.ts)).map((r) => r.id);
+    return all
+      .filter(filter)
+      .sort((a, b) => (newest ? b.ts - a.ts : a.ts - b.ts))
+      .map((r) => r.id);
   }
 
   it('full text: words, phrases, prefixes, exclusions, case, accents and snake_case', async () => {
-    assert.deepEqual(await ids('"payment declined"', {}), expected((r) => r.message.startsWith('payment declined')));
+    assert.deepEqual(
+      await ids('"payment declined"', {}),
+      expected((r) => r.message.startsWith('payment declined')),
+    );
     assert.deepEqual(await ids('"declined payment"', {}), []);
-    assert.deepEqual(await ids('connection reset', {}), expected((r) => r.message.startsWith('Connection')));
-    assert.deepEqual(await ids('pay*', {}), expected((r) => r.message.startsWith('payment')));
-    assert.deepEqual(await ids('order_7', {}), expected((r) => r.message.endsWith('order_7')));
+    assert.deepEqual(
+      await ids('connection reset', {}),
+      expected((r) => r.message.startsWith('Connection')),
+    );
+    assert.deepEqual(
+      await ids('pay*', {}),
+      expected((r) => r.message.startsWith('payment')),
+    );
+    assert.deepEqual(
+      await ids('order_7', {}),
+      expected((r) => r.message.endsWith('order_7')),
+    );
     assert.deepEqual(await ids('order', {}), [], 'order_7 is one word, as in Elasticsearch');
-    assert.deepEqual(await ids('café', {}), expected((r) => r.message.startsWith('café')));
+    assert.deepEqual(
+      await ids('café', {}),
+      expected((r) => r.message.startsWith('café')),
+    );
     assert.deepEqual(await ids('cafe', {}), [], 'accents are kept, as in Elasticsearch');
     assert.deepEqual(await ids('request -served', {}), []);
-    assert.deepEqual(await ids('-healthz -café', { namespace: 'shop' }), expected((r) => r.ns === 'shop' && !r.message.includes('healthz') && !r.message.startsWith('café')));
+    assert.deepEqual(
+      await ids('-healthz -café', { namespace: 'shop' }),
+      expected((r) => r.ns === 'shop' && !r.message.includes('healthz') && !r.message.startsWith('café')),
+    );
     assert.deepEqual(await ids('-"payment declined" declined', {}), []);
-    assert.deepEqual(await ids('message:"GET /healthz"', {}), expected((r) => r.message.includes('healthz')));
+    assert.deepEqual(
+      await ids('message:"GET /healthz"', {}),
+      expected((r) => r.message.includes('healthz')),
+    );
   });
 
   it('newest first means by time, also for records stored out of order (backfill)', async () => {
-    assert.deepEqual(await ids(undefined, {}), expected(() => true));
-    assert.deepEqual(await ids(undefined, { oldestFirst: true }), expected(() => true, false));
+    assert.deepEqual(
+      await ids(undefined, {}),
+      expected(() => true),
+    );
+    assert.deepEqual(
+      await ids(undefined, { oldestFirst: true }),
+      expected(() => true, false),
+    );
     assert.deepEqual(await ids('request', { limit: '7' }), expected((r) => r.message.startsWith('request')).slice(0, 7));
     assert.deepEqual(await ids(undefined, { limit: '5', namespace: 'billing' }), expected((r) => r.ns === 'billing').slice(0, 5));
   });
@@ -117,11 +173,19 @@ describe('local store queries', () => {
       ['file:/var/log/containers/db-2_kube-system_main-2.log', {}, (r) => r.pod === 'db-2'],
       ['level:error -namespace:shop', {}, (r) => r.level === 'error' && r.ns !== 'shop'],
       ['declined', { selector: 'tier=front', pod: 'api-*' }, (r) => r.message.includes('declined') && r.labels.tier === 'front' && r.pod.startsWith('api-')],
-      [undefined, { from: iso(BASE + 10_000), to: iso(BASE + 12_000), selector: 'app=web' }, (r) => r.ts >= BASE + 10_000 && r.ts < BASE + 12_000 && r.labels.app === 'web'],
+      [
+        undefined,
+        { from: iso(BASE + 10_000), to: iso(BASE + 12_000), selector: 'app=web' },
+        (r) => r.ts >= BASE + 10_000 && r.ts < BASE + 12_000 && r.labels.app === 'web',
+      ],
     ];
     for (const [text, flags, filter] of cases) {
       assert.deepEqual(await ids(text, flags), expected(filter), `${text ?? ''} ${JSON.stringify(flags)}`);
-      assert.deepEqual(await ids(text, { ...flags, oldestFirst: true, limit: '3' }), expected(filter, false).slice(0, 3), `oldest 3: ${text ?? ''} ${JSON.stringify(flags)}`);
+      assert.deepEqual(
+        await ids(text, { ...flags, oldestFirst: true, limit: '3' }),
+        expected(filter, false).slice(0, 3),
+        `oldest 3: ${text ?? ''} ${JSON.stringify(flags)}`,
+      );
     }
   });
 
@@ -158,7 +222,10 @@ describe('local store queries', () => {
   it('FTS5 operators and punctuation in the query are plain words, not syntax', async () => {
     assert.deepEqual(await ids('NOT AND OR ( ) * : ^ pay**', {}), []);
     assert.deepEqual(await ids('peer NOT', {}), []);
-    assert.deepEqual(await ids('by peer', {}), expected((r) => r.message.startsWith('Connection')));
+    assert.deepEqual(
+      await ids('by peer', {}),
+      expected((r) => r.message.startsWith('Connection')),
+    );
   });
 });
 
@@ -181,7 +248,10 @@ describe('following', () => {
       const backend = new LocalStoreBackend(dir);
       const query = buildQuery(undefined, { namespace: 'ns', limit: '1' });
       const printed: FoundRecord[] = await backend.search(query);
-      assert.deepEqual(printed.map((r) => r.doc.message), ['printed']);
+      assert.deepEqual(
+        printed.map((r) => r.doc.message),
+        ['printed'],
+      );
       const follower = new Follower(backend, query, { printed });
       await follower.prime();
       assert.deepEqual(await follower.poll(), []);
@@ -192,11 +262,16 @@ describe('following', () => {
       assert.deepEqual(fresh.map((r) => r.doc.message).sort(), ['late, from another pod', 'new']);
       assert.deepEqual(await follower.poll(), [], 'each record once');
       await write(a, 3, now + 10, 'newer still');
-      assert.deepEqual((await follower.poll()).map((r) => r.doc.message), ['newer still']);
+      assert.deepEqual(
+        (await follower.poll()).map((r) => r.doc.message),
+        ['newer still'],
+      );
 
       const stop = new AbortController();
       const batches: string[][] = [];
-      const running = new Follower(backend, query, { printed: [], intervalMs: 20, signal: stop.signal }).run((records) => batches.push(records.map((r) => r.doc.message)));
+      const running = new Follower(backend, query, { printed: [], intervalMs: 20, signal: stop.signal }).run((records) =>
+        batches.push(records.map((r) => r.doc.message)),
+      );
       await new Promise((r) => setTimeout(r, 60));
       await write(a, 4, Date.now(), 'live');
       await new Promise((r) => setTimeout(r, 120));

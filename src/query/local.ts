@@ -32,7 +32,13 @@ export function ftsExpression(term: TextTerm): string {
 }
 
 function jsonPath(field: string): string {
-  return '$' + field.split('.').map((part) => `."${part.replaceAll('"', '')}"`).join('');
+  return (
+    '$' +
+    field
+      .split('.')
+      .map((part) => `."${part.replaceAll('"', '')}"`)
+      .join('')
+  );
 }
 
 interface Row {
@@ -196,14 +202,18 @@ export class LocalStoreBackend implements QueryBackend {
       plan.add(`l.source IN (SELECT id FROM sources WHERE ${where})`, ...params);
       const exactPod = query.pod !== undefined && !/[*?]/.test(query.pod);
       if (positive.length === 0 && !exactPod) {
-        const found = store.db.prepare(`SELECT DISTINCT pod FROM sources WHERE ${where}`).pluck().all(...params) as Array<string | null>;
+        const found = store.db
+          .prepare(`SELECT DISTINCT pod FROM sources WHERE ${where}`)
+          .pluck()
+          .all(...params) as Array<string | null>;
         if (found.length <= MAX_POD_WALKS && !found.includes(null)) pods = found as string[];
       }
     }
     for (const condition of plan.notSource) plan.add(`l.source NOT IN (SELECT id FROM sources WHERE ${condition.sql})`, ...condition.params);
 
     const from = positive.length > 0 ? 'logs_fts f CROSS JOIN logs l ON l.rowid = f.rowid' : 'logs l';
-    const head: Condition[] = positive.length > 0 ? [{ sql: 'logs_fts MATCH ?', params: [positive.join(' ') + negative.map((n) => ` NOT ${n}`).join('')] }] : [];
+    const head: Condition[] =
+      positive.length > 0 ? [{ sql: 'logs_fts MATCH ?', params: [positive.join(' ') + negative.map((n) => ` NOT ${n}`).join('')] }] : [];
     const statement = (extra: Condition[]) => {
       const all = [...head, ...extra, ...plan.row];
       const where = all.length > 0 ? 'WHERE ' + all.map((c) => c.sql).join(' AND ') : '';
@@ -228,7 +238,10 @@ export class LocalStoreBackend implements QueryBackend {
         const { statements } = this.compile(query, store);
         if (statements.length > 1) merge = true;
         for (const { sql, params } of statements) {
-          for (const row of store.db.prepare(sql).safeIntegers(true).all(...params) as Row[]) {
+          for (const row of store.db
+            .prepare(sql)
+            .safeIntegers(true)
+            .all(...params) as Row[]) {
             row.shard = shard;
             rows.push(row);
           }
@@ -242,7 +255,7 @@ export class LocalStoreBackend implements QueryBackend {
     }
     if (merge) {
       const newest = query.order === 'newest';
-      rows.sort((a, b) => (a.rowid === b.rowid ? 0 : (a.rowid < b.rowid) === newest ? 1 : -1));
+      rows.sort((a, b) => (a.rowid === b.rowid ? 0 : a.rowid < b.rowid === newest ? 1 : -1));
       rows = rows.slice(0, query.limit);
     }
     return rows.map((row) => {
@@ -267,7 +280,9 @@ export class LocalStoreBackend implements QueryBackend {
     return this.stores
       .map((store) =>
         this.compile(query, store)
-          .statements.map(({ sql, params }) => (store.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((step) => step.detail).join('\n'))
+          .statements.map(({ sql, params }) =>
+            (store.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((step) => step.detail).join('\n'),
+          )
           .join('\n--\n'),
       )
       .join('\n==\n');

@@ -24,13 +24,25 @@ describe('query text', () => {
   it('keeps words with a colon that are not fields (user:bob, URLs, a trailing colon)', () => {
     const { text, fields } = parseQueryText('user:bob http://example.com/x error: constructor:x');
     assert.deepEqual(fields, []);
-    assert.deepEqual(text.map((t) => t.value), ['user:bob', 'http://example.com/x', 'error:', 'constructor:x']);
+    assert.deepEqual(
+      text.map((t) => t.value),
+      ['user:bob', 'http://example.com/x', 'error:', 'constructor:x'],
+    );
   });
 
   it('a lone dash is a word, an unclosed quote or a field without value is an error naming it', () => {
-    assert.deepEqual(parseQueryText('a - b').text.map((t) => t.value), ['a', '-', 'b']);
-    assert.throws(() => parseQueryText('"oops'), (e: unknown) => e instanceof UsageError && /unclosed quote at position 1/.test(e.message));
-    assert.throws(() => parseQueryText('level:'), (e: unknown) => e instanceof UsageError && /"level:" has a field but no value/.test(e.message));
+    assert.deepEqual(
+      parseQueryText('a - b').text.map((t) => t.value),
+      ['a', '-', 'b'],
+    );
+    assert.throws(
+      () => parseQueryText('"oops'),
+      (e: unknown) => e instanceof UsageError && /unclosed quote at position 1/.test(e.message),
+    );
+    assert.throws(
+      () => parseQueryText('level:'),
+      (e: unknown) => e instanceof UsageError && /"level:" has a field but no value/.test(e.message),
+    );
   });
 });
 
@@ -55,7 +67,11 @@ describe('label selector', () => {
       ['env in (a b)', /expected , or \) in the value list/],
       ['=web', /expected a label key at position 1/],
     ] as const) {
-      assert.throws(() => parseSelector(input), (e: unknown) => e instanceof UsageError && message.test(e.message) && e.message.startsWith('--selector:'), input);
+      assert.throws(
+        () => parseSelector(input),
+        (e: unknown) => e instanceof UsageError && message.test(e.message) && e.message.startsWith('--selector:'),
+        input,
+      );
     }
   });
 });
@@ -64,10 +80,29 @@ describe('buildQuery', () => {
   const now = Date.parse('2026-11-24T12:00:00Z');
 
   it('turns flags into one query', () => {
-    const query = buildQuery('boom', { since: '90m', to: '2026-11-24T11:59:00.123456Z', namespace: 'shop', pod: 'web-*', container: 'nginx', selector: 'app=web', level: 'ERROR', stream: 'stderr', node: 'n1', oldestFirst: true, limit: '5' }, now);
+    const query = buildQuery(
+      'boom',
+      {
+        since: '90m',
+        to: '2026-11-24T11:59:00.123456Z',
+        namespace: 'shop',
+        pod: 'web-*',
+        container: 'nginx',
+        selector: 'app=web',
+        level: 'ERROR',
+        stream: 'stderr',
+        node: 'n1',
+        oldestFirst: true,
+        limit: '5',
+      },
+      now,
+    );
     assert.equal(query.fromMicros, (now - 90 * 60_000) * 1000);
     assert.equal(query.toMicros, Date.parse('2026-11-24T11:59:00Z') * 1000 + 123456);
-    assert.deepEqual([query.namespace, query.pod, query.container, query.level, query.stream, query.node, query.order, query.limit], ['shop', 'web-*', 'nginx', 'error', 'stderr', 'n1', 'oldest', 5]);
+    assert.deepEqual(
+      [query.namespace, query.pod, query.container, query.level, query.stream, query.node, query.order, query.limit],
+      ['shop', 'web-*', 'nginx', 'error', 'stderr', 'n1', 'oldest', 5],
+    );
     assert.deepEqual(query.labels, [{ key: 'app', op: '=', values: ['web'] }]);
     const defaults = buildQuery(undefined, {}, now);
     assert.deepEqual([defaults.order, defaults.limit, defaults.fromMicros, defaults.toMicros], ['newest', 100, undefined, undefined]);
@@ -85,7 +120,11 @@ describe('buildQuery', () => {
       [{ pod: 'web-[12]' }, /^--pod: a name or a glob with \* and \?/],
       [{ namespace: '' }, /^--namespace: empty value/],
     ] as const) {
-      assert.throws(() => buildQuery(undefined, flags, now), (e: unknown) => e instanceof UsageError && message.test(e.message), JSON.stringify(flags));
+      assert.throws(
+        () => buildQuery(undefined, flags, now),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+        JSON.stringify(flags),
+      );
     }
   });
 

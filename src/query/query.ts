@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../cli/errors.js';
 import { timestampMicros } from '../store/local-store.js';
+import type { JsonObject } from '../core/json.js';
 
 export interface TextTerm {
   kind: 'word' | 'phrase';
@@ -57,7 +58,7 @@ export interface Cursor {
 export interface FoundRecord {
   id: string;
   tsMicros: number;
-  doc: Record<string, any>;
+  doc: JsonObject;
   cursor: Cursor;
 }
 
@@ -93,7 +94,9 @@ const TOP_LEVEL_FIELDS = new Set(['message', 'stream', '@timestamp']);
  * `user:bob` or `http://host` stay words, searched as phrases of their tokens.
  */
 function isFieldName(name: string): boolean {
-  return /^[A-Za-z_@][\w.@/-]*$/.test(name) && (Object.hasOwn(FIELD_ALIASES, name) || TOP_LEVEL_FIELDS.has(name) || (name.includes('.') && !name.endsWith('.')));
+  return (
+    /^[A-Za-z_@][\w.@/-]*$/.test(name) && (Object.hasOwn(FIELD_ALIASES, name) || TOP_LEVEL_FIELDS.has(name) || (name.includes('.') && !name.endsWith('.')))
+  );
 }
 
 export function parseQueryText(input: string): { text: TextTerm[]; fields: FieldTerm[] } {
@@ -150,7 +153,9 @@ export function parseSelector(input: string): LabelRequirement[] {
   const requirements: LabelRequirement[] = [];
   let i = 0;
   const fail = (what: string): never => {
-    throw new UsageError(`--selector: ${what} at position ${i + 1} of ${JSON.stringify(input)} (use key=value, key!=value, key in (a,b), key notin (a,b), key or !key, comma-separated)`);
+    throw new UsageError(
+      `--selector: ${what} at position ${i + 1} of ${JSON.stringify(input)} (use key=value, key!=value, key in (a,b), key notin (a,b), key or !key, comma-separated)`,
+    );
   };
   const space = () => {
     while (i < input.length && input[i] === ' ') i++;
@@ -247,12 +252,19 @@ export interface QueryFlags {
 export function buildQuery(text: string | undefined, flags: QueryFlags, now = Date.now()): LogQuery {
   const { text: terms, fields } = parseQueryText(text ?? '');
   const limit = flags.limit === undefined ? 100 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`--limit: a whole number from 1 to 100000 (got ${JSON.stringify(flags.limit)})`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw new UsageError(`--limit: a whole number from 1 to 100000 (got ${JSON.stringify(flags.limit)})`);
   if (flags.stream !== undefined && flags.stream !== 'stdout' && flags.stream !== 'stderr') {
     throw new UsageError(`--stream: stdout or stderr (got ${JSON.stringify(flags.stream)})`);
   }
   if (flags.pod !== undefined && /[[\]]/.test(flags.pod)) throw new UsageError(`--pod: a name or a glob with * and ? (got ${JSON.stringify(flags.pod)})`);
-  for (const [flag, value] of [['--namespace', flags.namespace], ['--pod', flags.pod], ['--container', flags.container], ['--level', flags.level], ['--node', flags.node]] as const) {
+  for (const [flag, value] of [
+    ['--namespace', flags.namespace],
+    ['--pod', flags.pod],
+    ['--container', flags.container],
+    ['--level', flags.level],
+    ['--node', flags.node],
+  ] as const) {
     if (value !== undefined && value.trim() === '') throw new UsageError(`${flag}: empty value`);
   }
   if (flags.since !== undefined && flags.from !== undefined) throw new UsageError('--since and --from both set the start: give one');

@@ -113,9 +113,12 @@ export function timestampMicros(timestamp: string): number {
 }
 
 function hintFor(code: string | undefined): string {
-  if (code === 'SQLITE_FULL') return 'the disk is full: free space, or lower output.local.maxBytes / retentionDays; nothing is lost, the agent re-reads unacknowledged lines';
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return 'the database file is damaged: stop the agent and move the store directory away to start a new store (unacknowledged lines are re-read)';
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY_DBMOVED') return 'the file or its directory is not writable by this user (or was removed)';
+  if (code === 'SQLITE_FULL')
+    return 'the disk is full: free space, or lower output.local.maxBytes / retentionDays; nothing is lost, the agent re-reads unacknowledged lines';
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
+    return 'the database file is damaged: stop the agent and move the store directory away to start a new store (unacknowledged lines are re-read)';
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY_DBMOVED')
+    return 'the file or its directory is not writable by this user (or was removed)';
   if (code === 'SQLITE_BUSY') return 'another process holds the store: only one agent may write a data dir';
   if (code?.startsWith('SQLITE_IOERR')) return 'an I/O error: check the disk';
   return 'see the message';
@@ -125,7 +128,11 @@ function hintFor(code: string | undefined): string {
 export function refuseUnshardedStore(dataDir: string): void {
   const unsharded = unshardedStorePath(dataDir);
   if (existsSync(unsharded)) {
-    throw new StoreError(`the local store ${unsharded} was written by an older logferry (one file, schema version 3 or older); this logferry keeps the store in shards (logs-0.sqlite, ...): move the store directory away to start a new one`, 'SCHEMA', unsharded);
+    throw new StoreError(
+      `the local store ${unsharded} was written by an older logferry (one file, schema version 3 or older); this logferry keeps the store in shards (logs-0.sqlite, ...): move the store directory away to start a new one`,
+      'SCHEMA',
+      unsharded,
+    );
   }
 }
 
@@ -237,7 +244,10 @@ export class LocalStore {
       return known;
     }
     const labels = f.labels && Object.keys(f.labels).length > 0 ? JSON.stringify(f.labels) : null;
-    known.id = Number(s.addSource.run(descriptor.path, descriptor.metaJson, known.namespace, known.pod, known.container, f.nodeName ?? null, f.serviceName ?? null, labels).lastInsertRowid);
+    known.id = Number(
+      s.addSource.run(descriptor.path, descriptor.metaJson, known.namespace, known.pod, known.container, f.nodeName ?? null, f.serviceName ?? null, labels)
+        .lastInsertRowid,
+    );
     return known;
   }
 
@@ -292,7 +302,8 @@ export class LocalStore {
           const ts = nums[at + F_TS];
           if (ts < lateBefore) arrivals.noteLate(ts);
           const source = this.sourceIds.get(nums[at + F_SOURCE]);
-          if (source === undefined) throw new StoreError(`internal: row ${decoder.decode(idOf(rows, i))} names unknown source ${nums[at + F_SOURCE]}`, 'INTERNAL', this.path);
+          if (source === undefined)
+            throw new StoreError(`internal: row ${decoder.decode(idOf(rows, i))} names unknown source ${nums[at + F_SOURCE]}`, 'INTERNAL', this.path);
           newest.set(source.id, ts); // rows come in time order: the last one is the newest
           // The first slot unless the microsecond was used recently; a slot taken by a forgotten one costs a probe.
           const slot = nextSlot.get(ts) ?? this.firstSlot;
@@ -389,7 +400,21 @@ export class LocalStore {
     const at = i * ROW_FIELDS;
     const ts = nums[at + F_TS];
     const id = idOf(rows, i);
-    if (slot <= this.lastSlot && s.insert.run(ts, slot, id, source.id, source.namespace, source.pod, source.container, wordOf(rows, at + F_LEVEL), wordOf(rows, at + F_STREAM), bodyOf(rows, i)).changes === 1) {
+    if (
+      slot <= this.lastSlot &&
+      s.insert.run(
+        ts,
+        slot,
+        id,
+        source.id,
+        source.namespace,
+        source.pod,
+        source.container,
+        wordOf(rows, at + F_LEVEL),
+        wordOf(rows, at + F_STREAM),
+        bodyOf(rows, i),
+      ).changes === 1
+    ) {
       s.insertFts.run(ts, slot, messageOf(rows, i));
       this.useSlot(ts, slot);
       return 1;
@@ -426,7 +451,17 @@ export class LocalStore {
       if (taken !== candidate) break;
       candidate = this.ownRowid(candidate + 1n);
     }
-    s.insertAt.run(candidate, idOf(rows, i), source.id, source.namespace, source.pod, source.container, wordOf(rows, at + F_LEVEL), wordOf(rows, at + F_STREAM), bodyOf(rows, i));
+    s.insertAt.run(
+      candidate,
+      idOf(rows, i),
+      source.id,
+      source.namespace,
+      source.pod,
+      source.container,
+      wordOf(rows, at + F_LEVEL),
+      wordOf(rows, at + F_STREAM),
+      bodyOf(rows, i),
+    );
     s.insertFtsAt.run(candidate, messageOf(rows, i));
     return Number(candidate - base);
   }
@@ -468,7 +503,10 @@ export class LocalStore {
     const oldest = this.oldestMicros();
     if (oldest === undefined) return 0;
     // A second of margin: a record past its microsecond's last slot is stored a little later than its time.
-    const unused = this.db.prepare('SELECT id FROM sources WHERE last_ts < ?').pluck().all(oldest - 1_000_000) as number[];
+    const unused = this.db
+      .prepare('SELECT id FROM sources WHERE last_ts < ?')
+      .pluck()
+      .all(oldest - 1_000_000) as number[];
     const remove = this.db.prepare('DELETE FROM sources WHERE id = ?');
     let removed = 0;
     this.db.transaction(() => {

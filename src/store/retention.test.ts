@@ -20,7 +20,11 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 const web = fileContext('/var/log/containers/web-1_shop_nginx-0123.log', { namespace: 'shop', podName: 'web-1', containerName: 'nginx', nodeName: 'n1' }, 'w-');
-const api = fileContext('/var/log/containers/api-2_billing_api-4567.log', { namespace: 'billing', podName: 'api-2', containerName: 'api', nodeName: 'n1' }, 'a-');
+const api = fileContext(
+  '/var/log/containers/api-2_billing_api-4567.log',
+  { namespace: 'billing', podName: 'api-2', containerName: 'api', nodeName: 'n1' },
+  'a-',
+);
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'lf-retention-'));
@@ -28,7 +32,11 @@ function tempDir(): string {
 
 /** `count` records of `label`, one a second from `fromMs`, with offsets from `firstOffset` (a MiB apart: both shards). */
 function records(label: string, fromMs: number, count: number, firstOffset = 0, stride = 1 << 20): RecordSpec[] {
-  return Array.from({ length: count }, (_, i) => ({ offset: firstOffset + i * stride, timestamp: new Date(fromMs + i * 1000).toISOString(), message: `${label} line ${i} ${'x'.repeat(80)}` }));
+  return Array.from({ length: count }, (_, i) => ({
+    offset: firstOffset + i * stride,
+    timestamp: new Date(fromMs + i * 1000).toISOString(),
+    message: `${label} line ${i} ${'x'.repeat(80)}`,
+  }));
 }
 
 async function search(dir: string, text: string | undefined, flags: QueryFlags = {}) {
@@ -121,7 +129,7 @@ describe('local store retention counts from arrival', () => {
     const dir = tempDir();
     try {
       let seed = 13;
-      const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
       let now = Date.now();
       const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 2, maxBytes: 2 * 1024 ** 3, worker: false, now: () => now });
       await sink.start();
@@ -147,7 +155,10 @@ describe('local store retention counts from arrival', () => {
       // Everything arrived more than the retention (and the hour of margin) ago: all gone.
       now += 2 * DAY + 2 * HOUR;
       await sink.maintain();
-      assert.equal(sink.localStores.reduce((sum, store) => sum + store.count(), 0), 0);
+      assert.equal(
+        sink.localStores.reduce((sum, store) => sum + store.count(), 0),
+        0,
+      );
       await sink.shutdown();
     } finally {
       rmSync(dir, { recursive: true, force: true });

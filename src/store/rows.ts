@@ -5,6 +5,7 @@
 import { DocumentEncoder } from '../event/document.js';
 import type { FileContext, LogRecord, Metadata } from '../event/record.js';
 import { timestampMicros, type RowBuffer, type SourceDescriptor } from './local-store.js';
+import type { JsonObject } from '../core/json.js';
 
 const NO_METADATA: Metadata = { json: '', fields: { document: {} } };
 /** log.file.path is empty in a stored body and filled from the source when read */
@@ -22,7 +23,20 @@ export class RowEncoder {
 
   constructor(options: { jsonKey?: string } = {}) {
     this.encoder = new DocumentEncoder(options);
-    this.shadow = { id: '', timestamp: '', message: '', stream: undefined, level: undefined, offset: 0, flags: 0, file: NO_FILE, meta: NO_METADATA, json: undefined, extra: undefined, batch: undefined as never };
+    this.shadow = {
+      id: '',
+      timestamp: '',
+      message: '',
+      stream: undefined,
+      level: undefined,
+      offset: 0,
+      flags: 0,
+      file: NO_FILE,
+      meta: NO_METADATA,
+      json: undefined,
+      extra: undefined,
+      batch: undefined as never,
+    };
   }
 
   /** Append the row for `record` to `out`; a source seen for the first time is appended to `newSources`. */
@@ -39,7 +53,15 @@ export class RowEncoder {
     const body = this.encoder.encode(shadow);
     shadow.json = undefined;
     shadow.extra = undefined;
-    out.push(timestampMicros(record.timestamp), this.sourceKey(record.file, record.meta, newSources), record.level, record.stream, record.id, record.message, body);
+    out.push(
+      timestampMicros(record.timestamp),
+      this.sourceKey(record.file, record.meta, newSources),
+      record.level,
+      record.stream,
+      record.id,
+      record.message,
+      body,
+    );
   }
 
   private sourceKey(file: FileContext, meta: Metadata, newSources: SourceDescriptor[]): number {
@@ -64,8 +86,8 @@ export class RowEncoder {
  * A stored row back into the full document: the body plus its source's path and metadata. Keys the
  * record's own fields also set win, as they do in the encoder's output (later keys win in JSON.parse).
  */
-export function rebuildDocument(body: string, path: string, metaJson: string): Record<string, any> {
-  const doc = JSON.parse(body) as Record<string, any>;
+export function rebuildDocument(body: string, path: string, metaJson: string): JsonObject {
+  const doc = JSON.parse(body) as JsonObject;
   if (doc.log?.file !== undefined) doc.log.file.path = path;
   if (metaJson.length > 0) {
     const meta = JSON.parse('{' + metaJson + '}') as Record<string, unknown>;

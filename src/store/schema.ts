@@ -91,7 +91,9 @@ export function createSchema(db: Database.Database, path: string, writer: boolea
   const version = hasMeta ? (db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as string | undefined) : undefined;
   if (hasLogs && Number(version ?? 1) !== STORE_SCHEMA_VERSION) {
     throw Object.assign(
-      new Error(`the local store ${path} has schema version ${version ?? 1}; this logferry reads version ${STORE_SCHEMA_VERSION}: move the store directory away to start a new one`),
+      new Error(
+        `the local store ${path} has schema version ${version ?? 1}; this logferry reads version ${STORE_SCHEMA_VERSION}: move the store directory away to start a new one`,
+      ),
       { code: 'SCHEMA' },
     );
   }

@@ -95,7 +95,7 @@ export class ShardSink implements Sink {
   async start(): Promise<void> {
     await this.writer.open();
     this.started = true;
-    this.retentionTimer = setInterval(() => this.maintain(), this.options.retentionIntervalMs ?? 1000);
+    this.retentionTimer = setInterval(() => void this.maintain(), this.options.retentionIntervalMs ?? 1000);
     this.retentionTimer.unref();
   }
 
@@ -123,7 +123,7 @@ export class ShardSink implements Sink {
   }
 
   private send(): void {
-    if (!this.due || this.closed && this.flushWaiters.length === 0) return;
+    if (!this.due || (this.closed && this.flushWaiters.length === 0)) return;
     if (this.inflight.length >= MAX_INFLIGHT) return;
     if (this.inflight.length > 0 && (this.failing || !(this.full(this.pending) || this.flushWaiters.length > 0))) return;
     if (this.failing && this.flushTimer !== undefined) return; // a retry is scheduled

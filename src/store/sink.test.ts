@@ -20,7 +20,15 @@ function tempDir(): string {
 
 const file = fileContext(
   '/var/log/containers/web-1_shop_nginx-0123.log',
-  { namespace: 'shop', podName: 'web-1', podUid: 'uid-1', containerName: 'nginx', containerId: 'c'.repeat(64), nodeName: 'n1', labels: { 'app.kubernetes.io/name': 'web', tier: 'frontend' } },
+  {
+    namespace: 'shop',
+    podName: 'web-1',
+    podUid: 'uid-1',
+    containerName: 'nginx',
+    containerId: 'c'.repeat(64),
+    nodeName: 'n1',
+    labels: { 'app.kubernetes.io/name': 'web', tier: 'frontend' },
+  },
   'p-',
 );
 const kubelet = fileContext('/var/log/kubelet.log', { nodeName: 'n1', serviceName: 'kubelet' }, 'k-');
@@ -46,7 +54,19 @@ describe('LocalStoreSink', () => {
       await sink.start();
       const counter = new AckCounter();
       const batch = counter.batch(123, 3);
-      const full = makeRecord(file, { offset: 7, timestamp: '2026-11-24T10:00:00.123456789Z', stream: 'stderr', level: 'error', message: 'boom ✓ "quoted"\nsecond line', json: { user: { id: 7 }, ok: true }, flags: RecordFlag.TRUNCATED | RecordFlag.INVALID_UTF8 }, batch);
+      const full = makeRecord(
+        file,
+        {
+          offset: 7,
+          timestamp: '2026-11-24T10:00:00.123456789Z',
+          stream: 'stderr',
+          level: 'error',
+          message: 'boom ✓ "quoted"\nsecond line',
+          json: { user: { id: 7 }, ok: true },
+          flags: RecordFlag.TRUNCATED | RecordFlag.INVALID_UTF8,
+        },
+        batch,
+      );
       full.extra = { log: { origin: { file: { name: 'main.go', line: 12 } } }, process: { thread: { id: 3 } } };
       const bare = makeRecord(file, { offset: 900, timestamp: '2026-11-24T10:00:01Z', message: '' }, batch);
       const component = makeRecord(kubelet, { offset: 0, timestamp: '2026-11-24T10:00:02.5Z', level: 'warning', message: 'node not ready' }, batch);
@@ -60,7 +80,10 @@ describe('LocalStoreSink', () => {
 
       const found = await readAll(dir);
       const encoder = new DocumentEncoder();
-      assert.deepEqual(found.map((r) => r.id), ['p-7', 'p-900', 'k-0']);
+      assert.deepEqual(
+        found.map((r) => r.id),
+        ['p-7', 'p-900', 'k-0'],
+      );
       for (const [i, record] of [full, bare, component].entries()) {
         assert.deepEqual(found[i].doc, JSON.parse(encoder.encode(record)), `document of ${record.id}`);
       }
@@ -71,7 +94,10 @@ describe('LocalStoreSink', () => {
 
       const store = new LocalStore(dir, { readonly: true });
       const row = store.db.prepare(`SELECT namespace, pod, container, level, stream FROM logs WHERE id = 'p-7'`).get();
-      const source = store.db.prepare(`SELECT s.path, s.node, s.labels FROM logs l JOIN sources s ON s.id = l.source WHERE l.id = 'p-7'`).get() as Record<string, string>;
+      const source = store.db.prepare(`SELECT s.path, s.node, s.labels FROM logs l JOIN sources s ON s.id = l.source WHERE l.id = 'p-7'`).get() as Record<
+        string,
+        string
+      >;
       store.close();
       assert.deepEqual(row, { namespace: 'shop', pod: 'web-1', container: 'nginx', level: 'error', stream: 'stderr' });
       assert.equal(source.path, file.path);
@@ -86,7 +112,11 @@ describe('LocalStoreSink', () => {
     const dir = tempDir();
     try {
       const counter = new AckCounter();
-      const specs = Array.from({ length: 500 }, (_, i) => ({ offset: i * 10, timestamp: `2026-11-24T10:00:${String(i % 60).padStart(2, '0')}.5Z`, message: `line ${i}` }));
+      const specs = Array.from({ length: 500 }, (_, i) => ({
+        offset: i * 10,
+        timestamp: `2026-11-24T10:00:${String(i % 60).padStart(2, '0')}.5Z`,
+        message: `line ${i}`,
+      }));
       const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 100_000, maxBytes: 1e12 });
       await sink.start();
       sink.write(makeBatch(counter, file, specs));
@@ -123,7 +153,10 @@ describe('LocalStoreSink', () => {
       await sink.shutdown();
       const found = await readAll(dir);
       assert.equal(found.length, 5000);
-      assert.deepEqual(found.map((r) => r.doc.message), specs.map((s) => s.message));
+      assert.deepEqual(
+        found.map((r) => r.doc.message),
+        specs.map((s) => s.message),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -137,7 +170,13 @@ describe('LocalStoreSink', () => {
       const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 1, maxBytes: 1e12, worker: false });
       await sink.start();
       const fresh = new Date().toISOString();
-      sink.write(makeBatch(counter, file, [3, 4].map((i) => ({ offset: i, timestamp: fresh, message: `fresh ${i}` }))));
+      sink.write(
+        makeBatch(
+          counter,
+          file,
+          [3, 4].map((i) => ({ offset: i, timestamp: fresh, message: `fresh ${i}` })),
+        ),
+      );
       await sink.flush();
       await sink.shutdown();
 
@@ -147,7 +186,17 @@ describe('LocalStoreSink', () => {
       await small.start();
       const base = Date.now() - 100_000;
       for (let b = 0; b < 10; b++) {
-        small.write(makeBatch(counter, file, Array.from({ length: 2000 }, (_, i) => ({ offset: 1000 + b * 2000 + i, timestamp: new Date(base + b * 2000 + i).toISOString(), message: `filler ${b * 2000 + i} ${'x'.repeat(200)}` }))));
+        small.write(
+          makeBatch(
+            counter,
+            file,
+            Array.from({ length: 2000 }, (_, i) => ({
+              offset: 1000 + b * 2000 + i,
+              timestamp: new Date(base + b * 2000 + i).toISOString(),
+              message: `filler ${b * 2000 + i} ${'x'.repeat(200)}`,
+            })),
+          ),
+        );
         await small.flush();
       }
       await small.maintain();
@@ -175,7 +224,8 @@ describe('LocalStoreSink', () => {
       const sources: SourceDescriptor[] = [];
       const encoder = new RowEncoder();
       const gone = fileContext('/var/log/containers/gone_x_y.log', { namespace: 'x', podName: 'gone', containerName: 'y' }, 'g-');
-      for (const record of makeBatch(counter, gone, [{ offset: 0, timestamp: '2026-11-20T10:00:00Z', message: 'expired' }])) encoder.push(record, rows, sources);
+      for (const record of makeBatch(counter, gone, [{ offset: 0, timestamp: '2026-11-20T10:00:00Z', message: 'expired' }]))
+        encoder.push(record, rows, sources);
       for (const record of makeBatch(counter, file, [{ offset: 0, timestamp: '2026-11-24T10:00:00Z', message: 'kept' }])) encoder.push(record, rows, sources);
       store.insert(rows, sources);
       store.arrivals.expire(Number.MAX_SAFE_INTEGER); // as if it arrived long ago
@@ -201,7 +251,14 @@ describe('LocalStoreSink', () => {
       const dbs = sink.localStores.map((store) => store.db);
       for (const db of dbs) db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
       const counter = new AckCounter();
-      sink.write(makeBatch(counter, file, Array.from({ length: 2000 }, (_, i) => ({ offset: i, timestamp: '2026-11-24T10:00:00Z', message: 'y'.repeat(200) })), 99));
+      sink.write(
+        makeBatch(
+          counter,
+          file,
+          Array.from({ length: 2000 }, (_, i) => ({ offset: i, timestamp: '2026-11-24T10:00:00Z', message: 'y'.repeat(200) })),
+          99,
+        ),
+      );
       const flushed = sink.flush().then(() => true);
       assert.equal(await Promise.race([flushed, new Promise((r) => setTimeout(() => r(false), 300))]), false, 'flush waits while the store is full');
       assert.deepEqual(counter.commits, [], 'nothing acknowledged while the store is full');
@@ -231,7 +288,11 @@ describe('LocalStoreSink', () => {
       const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 100_000, maxBytes: 1e12, onError: (m) => errors.push(m) });
       await sink.start();
       const counter = new AckCounter();
-      const specs = Array.from({ length: 30_000 }, (_, i) => ({ offset: i, timestamp: new Date(Date.parse('2026-11-24T10:00:00Z') + i).toISOString(), message: `record ${i} ${'z'.repeat(50)}` }));
+      const specs = Array.from({ length: 30_000 }, (_, i) => ({
+        offset: i,
+        timestamp: new Date(Date.parse('2026-11-24T10:00:00Z') + i).toISOString(),
+        message: `record ${i} ${'z'.repeat(50)}`,
+      }));
       sink.write(makeBatch(counter, file, specs, 7));
       // The batch is on its way to (or inside) the writer thread: kill the thread.
       await (sink.shards[shardOf('p-0')] as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker.terminate();
@@ -258,22 +319,36 @@ describe('LocalStoreSink', () => {
     try {
       const counter = new AckCounter();
       // 3 MiB of one file in 300 records, a record every 10 KiB, times in two orders across the shards.
-      const specs = Array.from({ length: 300 }, (_, i) => ({ offset: i * 10_240, timestamp: new Date(Date.parse('2026-11-24T10:00:00Z') + (i % 2 ? i : 300 - i)).toISOString(), message: `busy ${i}` }));
+      const specs = Array.from({ length: 300 }, (_, i) => ({
+        offset: i * 10_240,
+        timestamp: new Date(Date.parse('2026-11-24T10:00:00Z') + (i % 2 ? i : 300 - i)).toISOString(),
+        message: `busy ${i}`,
+      }));
       const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 100_000, maxBytes: 1e12, worker: false });
       await sink.start();
       sink.write(makeBatch(counter, file, specs));
       await sink.flush();
       const perShard = sink.localStores.map((store) => store.count());
-      assert.ok(perShard.every((n) => n > 50), `both shards hold records (${perShard})`);
+      assert.ok(
+        perShard.every((n) => n > 50),
+        `both shards hold records (${perShard})`,
+      );
       sink.write(makeBatch(counter, file, specs.slice(100, 200)));
       await sink.flush();
-      assert.deepEqual(sink.localStores.map((store) => store.count()), perShard, 'a replay adds nothing in either shard');
+      assert.deepEqual(
+        sink.localStores.map((store) => store.count()),
+        perShard,
+        'a replay adds nothing in either shard',
+      );
       assert.equal(sink.stats().duplicates, 100);
       await sink.shutdown();
 
       // Merged across shards: time order, rowids unique, and pages of 7 that neither skip nor repeat.
       const found = await readAll(dir);
-      assert.deepEqual(found.map((r) => r.doc.message), [...specs].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.offset - b.offset).map((x) => x.message));
+      assert.deepEqual(
+        found.map((r) => r.doc.message),
+        [...specs].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.offset - b.offset).map((x) => x.message),
+      );
       assert.equal(new Set(found.map((r) => r.cursor.tiebreak)).size, 300);
       const backend = new LocalStoreBackend(dir);
       const paged: string[] = [];

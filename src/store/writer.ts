@@ -84,7 +84,8 @@ export class WorkerWriter implements StoreWriter {
 
   constructor(private readonly options: WriterOptions) {
     this.path = storePath(options.dataDir, options.shard);
-    if (options.now !== undefined) throw new Error('an injected clock (now) needs the writer on this thread (worker: false): a function cannot cross to a worker');
+    if (options.now !== undefined)
+      throw new Error('an injected clock (now) needs the writer on this thread (worker: false): a function cannot cross to a worker');
   }
 
   async open(): Promise<void> {
@@ -106,7 +107,8 @@ export class WorkerWriter implements StoreWriter {
       // Requests sent meanwhile (a close) would wait for a thread that is gone.
       const waiters = [...this.pending.values()];
       this.pending.clear();
-      for (const waiter of waiters) waiter.reject(new StoreError(`the store's writer thread did not open: ${(error as Error).message}`, WRITER_RESTARTED, this.path));
+      for (const waiter of waiters)
+        waiter.reject(new StoreError(`the store's writer thread did not open: ${(error as Error).message}`, WRITER_RESTARTED, this.path));
       throw error;
     }
   }
@@ -126,7 +128,8 @@ export class WorkerWriter implements StoreWriter {
     this.worker = undefined;
     const waiters = [...this.pending.values()];
     this.pending.clear();
-    for (const waiter of waiters) waiter.reject(new StoreError(this.closing ? message : `${message}; it is restarted for the next batch`, WRITER_RESTARTED, this.path));
+    for (const waiter of waiters)
+      waiter.reject(new StoreError(this.closing ? message : `${message}; it is restarted for the next batch`, WRITER_RESTARTED, this.path));
   }
 
   private request(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<number> {

@@ -19,11 +19,27 @@ describe('configuration errors', () => {
   const cases: Array<{ name: string; config?: string; env?: Record<string, string>; args?: string[]; expect: RegExp }> = [
     { name: 'unknown key', config: 'pipeline:\n  maxInflightByte: 100\n', expect: /pipeline: unknown key "maxInflightByte"/ },
     { name: 'wrong type', config: 'pipeline:\n  readChunkBytes: lots\n', expect: /pipeline\.readChunkBytes: .*got "lots"/ },
-    { name: 'bad URL in the file', config: 'output:\n  elasticsearch:\n    hosts: ["ftp://es:9200"]\n', expect: /output\.elasticsearch\.hosts\[0\]: scheme must be http or https \(got "ftp:\/\/es:9200"\)/ },
+    {
+      name: 'bad URL in the file',
+      config: 'output:\n  elasticsearch:\n    hosts: ["ftp://es:9200"]\n',
+      expect: /output\.elasticsearch\.hosts\[0\]: scheme must be http or https \(got "ftp:\/\/es:9200"\)/,
+    },
     { name: 'bad URL in the environment', env: { ELASTICSEARCH_HOSTS: 'http://exa mple:9200' }, expect: /ELASTICSEARCH_HOSTS: not a valid URL/ },
-    { name: 'port out of range', env: { ELASTICSEARCH_HOST: 'es.example', ELASTICSEARCH_PORT: '92000' }, expect: /ELASTICSEARCH_PORT: port must be 1-65535 \(got "92000"\)/ },
-    { name: 'seed alias port out of range', env: { FLUENT_ELASTICSEARCH_HOST: 'es.example', FLUENT_ELASTICSEARCH_PORT: '0' }, expect: /FLUENT_ELASTICSEARCH_PORT: port must be 1-65535 \(got "0"\)/ },
-    { name: 'missing CA file', env: { ELASTICSEARCH_HOSTS: 'https://es:9200', ELASTICSEARCH_CA_FILE: '/nonexistent/ca.pem' }, expect: /ELASTICSEARCH_CA_FILE: file does not exist \(got "\/nonexistent\/ca.pem"\)/ },
+    {
+      name: 'port out of range',
+      env: { ELASTICSEARCH_HOST: 'es.example', ELASTICSEARCH_PORT: '92000' },
+      expect: /ELASTICSEARCH_PORT: port must be 1-65535 \(got "92000"\)/,
+    },
+    {
+      name: 'seed alias port out of range',
+      env: { FLUENT_ELASTICSEARCH_HOST: 'es.example', FLUENT_ELASTICSEARCH_PORT: '0' },
+      expect: /FLUENT_ELASTICSEARCH_PORT: port must be 1-65535 \(got "0"\)/,
+    },
+    {
+      name: 'missing CA file',
+      env: { ELASTICSEARCH_HOSTS: 'https://es:9200', ELASTICSEARCH_CA_FILE: '/nonexistent/ca.pem' },
+      expect: /ELASTICSEARCH_CA_FILE: file does not exist \(got "\/nonexistent\/ca.pem"\)/,
+    },
     { name: 'not YAML', config: 'pipeline: [unclosed\n', expect: /not valid YAML/ },
     { name: 'bad profile', args: ['--profile', 'laptop'], expect: /--profile: must be "node" or "sidecar" \(got "laptop"\)/ },
   ];

@@ -36,7 +36,7 @@ describe('data directory lock: agent processes', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const args = (dataDir: string, ...more: string[]) => ['run', '--root', join(dir, 'tree'), '--data-dir', dataDir, '--config', config, ...more];
 
-  it('a second agent on the same data directory exits 2 naming it and the first one\'s pid; the first runs on', async () => {
+  it("a second agent on the same data directory exits 2 naming it and the first one's pid; the first runs on", async () => {
     const dataDir = join(dir, 'shared');
     // info level: its "started" line says the SIGTERM handler is in place, so the stop below is graceful
     const first = startAgentProcess({ args: args(dataDir), env: { LOGFERRY_LOG_LEVEL: 'info' } });
@@ -49,7 +49,7 @@ describe('data directory lock: agent processes', () => {
       assert.match(lines[0], new RegExp(`^logferry: data directory ${dataDir} is in use by another logferry agent \\(pid ${first.child.pid} `));
       assert.match(lines[0], /stop the other agent or give this one another --data-dir/);
       assert.equal(first.child.exitCode, null, 'the first agent still runs');
-      assert.equal(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')).pid, first.child.pid, 'the lock is still the first agent\'s');
+      assert.equal(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')).pid, first.child.pid, "the lock is still the first agent's");
     } finally {
       first.child.kill('SIGTERM');
     }

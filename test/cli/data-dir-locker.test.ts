@@ -77,7 +77,10 @@ describe('data directory lock: the locker', () => {
   it('the same process cannot take it twice', async () => {
     const d = fresh();
     const lock = await new DataDirLocker(d, noLost).acquire();
-    await assert.rejects(new DataDirLocker(d, noLost).acquire(), (error: Error) => error instanceof UsageError && error.message.includes(`pid ${process.pid} `));
+    await assert.rejects(
+      new DataDirLocker(d, noLost).acquire(),
+      (error: Error) => error instanceof UsageError && error.message.includes(`pid ${process.pid} `),
+    );
     lock.release();
   });
 
@@ -123,7 +126,7 @@ describe('data directory lock: the locker', () => {
     await waitFor(() => lost !== undefined, 'onLost', 2000);
     assert.match(lost ?? '', /was taken over by pid 4242 /);
     lock.release();
-    assert.equal(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8')).pid, 4242, 'release leaves the new owner\'s lock alone');
+    assert.equal(JSON.parse(readFileSync(join(d, LOCK_FILE), 'utf8')).pid, 4242, "release leaves the new owner's lock alone");
   });
 
   it('a lock removed by hand is taken again by its owner, not reported lost', async () => {

@@ -72,7 +72,10 @@ describe('errors are one line naming the host or setting', () => {
     assert.doesNotMatch(result.stderr, STACK_FRAME, result.stderr);
     assert.doesNotMatch(result.stderr, OPENSSL, result.stderr);
     const last = result.stderr.trim().split('\n').at(-1)!;
-    assert.match(last, new RegExp(`^logferry: .*https://127\\.0\\.0\\.1:${plainPort}: the server does not speak TLS on that port .*plain HTTP.*http:// in ELASTICSEARCH_HOSTS`));
+    assert.match(
+      last,
+      new RegExp(`^logferry: .*https://127\\.0\\.0\\.1:${plainPort}: the server does not speak TLS on that port .*plain HTTP.*http:// in ELASTICSEARCH_HOSTS`),
+    );
     assert.doesNotMatch(last, /ELASTICSEARCH_CA_FILE|TLS_VERIFY/, 'a CA would not help a server that does not speak TLS');
   });
 
@@ -127,12 +130,24 @@ describe('errors are one line naming the host or setting', () => {
     const cases: Array<[unknown, RegExp]> = [
       [coded('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:9200'), /^https:\/\/es:9200: connection refused \(ECONNREFUSED\): .*ELASTICSEARCH_HOSTS/],
       [coded('ENOTFOUND', 'getaddrinfo ENOTFOUND es'), /^https:\/\/es:9200: host name not found \(ENOTFOUND\): check the name in ELASTICSEARCH_HOSTS/],
-      [coded('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'), /not signed by a trusted CA \(SELF_SIGNED_CERT_IN_CHAIN\): give the CA that signed it in ELASTICSEARCH_CA_FILE/],
+      [
+        coded('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
+        /not signed by a trusted CA \(SELF_SIGNED_CERT_IN_CHAIN\): give the CA that signed it in ELASTICSEARCH_CA_FILE/,
+      ],
       [coded('ERR_TLS_CERT_ALTNAME_INVALID'), /not for this host name/],
-      [coded('EPROTO', 'write EPROTO 80ACADFE507F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n'), /does not speak TLS on that port \(EPROTO\)/],
+      [
+        coded(
+          'EPROTO',
+          'write EPROTO 80ACADFE507F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+        ),
+        /does not speak TLS on that port \(EPROTO\)/,
+      ],
       // Node's happy-eyeballs connect: the codes are on the inner errors.
       [new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')], ''), /connection refused \(ECONNREFUSED\)/],
-      [Object.assign(new Error('fetch failed'), { cause: coded('UND_ERR_CONNECT_TIMEOUT', 'Connect Timeout Error') }), /connection timed out \(UND_ERR_CONNECT_TIMEOUT: Connect Timeout Error\)/],
+      [
+        Object.assign(new Error('fetch failed'), { cause: coded('UND_ERR_CONNECT_TIMEOUT', 'Connect Timeout Error') }),
+        /connection timed out \(UND_ERR_CONNECT_TIMEOUT: Connect Timeout Error\)/,
+      ],
     ];
     for (const [error, expected] of cases) {
       const line = describeConnectionError(error, ctx);

@@ -40,7 +40,10 @@ describe('logferry run --oneshot: summary line and exit code', () => {
   it('everything read and stored: exit 0 with a summary line', async () => {
     const result = await run(['--input', join(dir, 'logs', 'app.log')]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(summaryLine(result.stderr), /^logferry: oneshot complete: stored 2, .*dead-lettered 0, failed 0, files read 1, files skipped 0, files unreadable 0, without metadata 0/);
+    assert.match(
+      summaryLine(result.stderr),
+      /^logferry: oneshot complete: stored 2, .*dead-lettered 0, failed 0, files read 1, files skipped 0, files unreadable 0, without metadata 0/,
+    );
   });
 
   it('an --input glob that matched no file: exit 1, naming the glob', async () => {
@@ -95,7 +98,16 @@ describe('logferry run --oneshot: summary line and exit code', () => {
     before(async () => {
       api = createServer((_req, res) => {
         res.writeHead(403, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods"' }));
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Forbidden',
+            code: 403,
+            message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods"',
+          }),
+        );
       });
       await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
       apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
@@ -109,7 +121,19 @@ describe('logferry run --oneshot: summary line and exit code', () => {
       const kubeConfig = join(dir, 'kube.yaml');
       writeFileSync(
         kubeConfig,
-        ['server:', '  address: ""', 'kubernetes:', `  apiServer: ${apiUrl}`, '  nodeName: node-a', '  startTimeoutMs: 500', '  waitForPodMs: 200', '  backoff:', '    minMs: 100', '    maxMs: 200', ''].join('\n'),
+        [
+          'server:',
+          '  address: ""',
+          'kubernetes:',
+          `  apiServer: ${apiUrl}`,
+          '  nodeName: node-a',
+          '  startTimeoutMs: 500',
+          '  waitForPodMs: 200',
+          '  backoff:',
+          '    minMs: 100',
+          '    maxMs: 200',
+          '',
+        ].join('\n'),
       );
       const result = await run(['--root', root], { NODE_NAME: 'node-a' }, kubeConfig);
       assert.equal(result.code, 1, result.stderr);
@@ -121,7 +145,12 @@ describe('logferry run --oneshot: summary line and exit code', () => {
 
   it('an unreachable Elasticsearch: gives up after --output-timeout with exit 1 and a clear line (no hang)', async () => {
     const started = Date.now();
-    const result = await run(['--input', join(dir, 'logs', 'app.log'), '--output-timeout', '3s'], { ELASTICSEARCH_HOSTS: 'http://127.0.0.1:1' }, config, 20_000);
+    const result = await run(
+      ['--input', join(dir, 'logs', 'app.log'), '--output-timeout', '3s'],
+      { ELASTICSEARCH_HOSTS: 'http://127.0.0.1:1' },
+      config,
+      20_000,
+    );
     assert.equal(result.code, 1, `exit code (killed after 20 s if it hangs): ${result.stderr}`);
     assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
     const line = summaryLine(result.stderr);

@@ -71,7 +71,12 @@ describe('an output that stays unavailable, and a shutdown that waits', () => {
     const port = await freePort();
     const target = `http://127.0.0.1:${port}`;
     const config = join(dir, 'report.yaml');
-    writeFileSync(config, ['server:', '  address: ""', 'pipeline:', '  outputReportIntervalMs: 1000', 'output:', '  elasticsearch:', `    index: lf-unavailable-${port}`, ''].join('\n'));
+    writeFileSync(
+      config,
+      ['server:', '  address: ""', 'pipeline:', '  outputReportIntervalMs: 1000', 'output:', '  elasticsearch:', `    index: lf-unavailable-${port}`, ''].join(
+        '\n',
+      ),
+    );
     const agent = startAgentProcess({
       args: ['run', '--config', config, '--data-dir', join(dir, 'data-report'), '--input', join(dir, 'logs', '*.log')],
       env: { ELASTICSEARCH_HOSTS: target, LOGFERRY_LOG_LEVEL: 'info' },

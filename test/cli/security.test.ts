@@ -70,8 +70,14 @@ describe('security foot-guns', () => {
     });
 
     it('API keys, credentials in a URL and the config file are refused the same way', () => {
-      assert.throws(() => resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOSTS: 'http://es:9200', ELASTICSEARCH_API_KEY: 'k' }), /^UsageError: ELASTICSEARCH_API_KEY: credentials would be sent in clear text/);
-      assert.throws(() => resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOSTS: 'http://u:p@es:9200' }), /^UsageError: ELASTICSEARCH_HOSTS: credentials would be sent in clear text/);
+      assert.throws(
+        () => resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOSTS: 'http://es:9200', ELASTICSEARCH_API_KEY: 'k' }),
+        /^UsageError: ELASTICSEARCH_API_KEY: credentials would be sent in clear text/,
+      );
+      assert.throws(
+        () => resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOSTS: 'http://u:p@es:9200' }),
+        /^UsageError: ELASTICSEARCH_HOSTS: credentials would be sent in clear text/,
+      );
       assert.throws(
         () => resolveElasticsearchConfig({ hosts: ['https://a:9200', 'http://b:9200'], auth: { username: 'u', password: 'p' } }, {}),
         /^UsageError: output\.elasticsearch\.auth\.password: credentials would be sent in clear text to http:\/\/b:9200 \(output\.elasticsearch\.hosts\)/,
@@ -85,7 +91,10 @@ describe('security foot-guns', () => {
       assert.ok(resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOST: 'es' }));
       assert.ok(resolveElasticsearchConfig(undefined, { ...creds, ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS: 'true' }));
       assert.ok(resolveElasticsearchConfig({ hosts: ['http://es:9200'], auth: { apiKey: 'k' }, allowInsecureCredentials: true }, {}));
-      assert.throws(() => resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS: 'maybe' }), /ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS: true or false/);
+      assert.throws(
+        () => resolveElasticsearchConfig(undefined, { ELASTICSEARCH_HOST: 'es', ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS: 'maybe' }),
+        /ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS: true or false/,
+      );
     });
 
     it('a bearer token to an http:// API server on another machine is refused unless allowed', async () => {
@@ -93,7 +102,10 @@ describe('security foot-guns', () => {
       writeFileSync(tokenFile, 't\n');
       const options = { env: {}, serviceAccountDir: join(dir, 'no-sa') };
       const config = (extra: object) => kubernetesConfigSchema.parse({ tokenFile, ...extra });
-      await assert.rejects(resolveApiClient(config({ apiServer: 'http://10.0.0.1:8080' }), options), /^UsageError: kubernetes\.apiServer: the API server http:\/\/10\.0\.0\.1:8080 is plain HTTP and the bearer token would travel in clear text/);
+      await assert.rejects(
+        resolveApiClient(config({ apiServer: 'http://10.0.0.1:8080' }), options),
+        /^UsageError: kubernetes\.apiServer: the API server http:\/\/10\.0\.0\.1:8080 is plain HTTP and the bearer token would travel in clear text/,
+      );
       const local = await resolveApiClient(config({ apiServer: 'http://127.0.0.1:8001' }), options);
       const allowed = await resolveApiClient(config({ apiServer: 'http://10.0.0.1:8080', allowInsecureCredentials: true }), options);
       await local?.close();
@@ -147,13 +159,19 @@ describe('security foot-guns', () => {
     });
 
     it('a password or API key in the configuration file points to a Secret', async () => {
-      const result = await validate('password', 'output:\n  elasticsearch:\n    hosts: ["https://es.example:9200"]\n    auth: {username: elastic, password: s3cret}\n');
+      const result = await validate(
+        'password',
+        'output:\n  elasticsearch:\n    hosts: ["https://es.example:9200"]\n    auth: {username: elastic, password: s3cret}\n',
+      );
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /^logferry: warning: .*password\.yaml: output\.elasticsearch\.auth\.password: .*ConfigMap.*Secret.*ELASTICSEARCH_PASSWORD/m);
       assert.doesNotMatch(result.stderr, /s3cret/);
       const apiKey = await validate('apikey', 'output:\n  elasticsearch:\n    hosts: ["https://es.example:9200"]\n    auth: {apiKey: "id:key"}\n');
       assert.match(apiKey.stderr, /warning: .*output\.elasticsearch\.auth\.apiKey: .*Secret/);
-      const fromEnv = await validate('env-password', 'output:\n  elasticsearch:\n    hosts: ["https://es.example:9200"]\n', { ELASTICSEARCH_USERNAME: 'u', ELASTICSEARCH_PASSWORD: 'p' });
+      const fromEnv = await validate('env-password', 'output:\n  elasticsearch:\n    hosts: ["https://es.example:9200"]\n', {
+        ELASTICSEARCH_USERNAME: 'u',
+        ELASTICSEARCH_PASSWORD: 'p',
+      });
       assert.doesNotMatch(fromEnv.stderr, /warning/, 'credentials from the environment (a Secret) are fine');
     });
   });
@@ -180,7 +198,10 @@ describe('security foot-guns', () => {
       try {
         const result = await transport.request('GET', '/');
         assert.equal(result.kind, 'error');
-        assert.match(result.kind === 'error' ? result.error : '', new RegExp(`^the answer of 127\\.0\\.0\\.1:\\d+ to GET / is larger than 1 MiB, the most logferry reads \\(ERESPONSE_TOO_LARGE\\)`));
+        assert.match(
+          result.kind === 'error' ? result.error : '',
+          new RegExp(`^the answer of 127\\.0\\.0\\.1:\\d+ to GET / is larger than 1 MiB, the most logferry reads \\(ERESPONSE_TOO_LARGE\\)`),
+        );
       } finally {
         await transport.close(true);
       }
@@ -202,7 +223,11 @@ describe('security foot-guns', () => {
             requestTimeoutMs: 10_000,
             ...limits,
             // The watch case starts from a resourceVersion, as after a list: straight to the watch request.
-            log: { info: () => undefined, warn: () => undefined, debug: (context: { error?: string }) => (context.error !== undefined ? resolve() : undefined) },
+            log: {
+              info: () => undefined,
+              warn: () => undefined,
+              debug: (context: { error?: string }) => (context.error !== undefined ? resolve() : undefined),
+            },
           });
           if ('maxEventBytes' in limits) watch.stats.resourceVersion = '1';
           watch.start();

@@ -36,7 +36,8 @@ export function findTool(name: string, envVar: string): string | undefined {
 
 function tolerates(tolerations: Array<Record<string, any>>, taint: { key: string; effect: string }): boolean {
   return tolerations.some(
-    (t) => (t.effect === undefined || t.effect === taint.effect) && (t.operator === 'Exists' ? t.key === undefined || t.key === taint.key : t.key === taint.key),
+    (t) =>
+      (t.effect === undefined || t.effect === taint.effect) && (t.operator === 'Exists' ? t.key === undefined || t.key === taint.key : t.key === taint.key),
   );
 }
 
@@ -73,7 +74,10 @@ export async function checkAgentContract(objects: Record<string, any>[], source:
   const dataDir = flag('--data-dir');
 
   for (const env of container.env) {
-    assert.ok(ALL_ENV_VARS.includes(env.name) || NODE_RUNTIME_VARS.has(env.name), where(`${env.name} is set but the agent does not read it (src/config/env-vars.ts)`));
+    assert.ok(
+      ALL_ENV_VARS.includes(env.name) || NODE_RUNTIME_VARS.has(env.name),
+      where(`${env.name} is set but the agent does not read it (src/config/env-vars.ts)`),
+    );
   }
   assert.deepEqual(container.env.find((e: any) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
 
@@ -81,9 +85,15 @@ export async function checkAgentContract(objects: Record<string, any>[], source:
   const volumes = new Map<string, Record<string, any>>(pod.volumes.map((v: any) => [v.name, v]));
   const mounts: Array<Record<string, any>> = container.volumeMounts;
   for (const m of mounts) assert.ok(volumes.has(m.name), where(`mount ${m.mountPath} names no volume ${m.name}`));
-  for (const name of volumes.keys()) assert.ok(mounts.some((m) => m.name === name), where(`volume ${name} is not mounted`));
+  for (const name of volumes.keys())
+    assert.ok(
+      mounts.some((m) => m.name === name),
+      where(`volume ${name} is not mounted`),
+    );
   const mountOf = (path: string) =>
-    mounts.filter((m) => path === m.mountPath || path.startsWith(m.mountPath.replace(/\/$/, '') + '/')).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    mounts
+      .filter((m) => path === m.mountPath || path.startsWith(m.mountPath.replace(/\/$/, '') + '/'))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
 
   // The config file: mounted from the ConfigMap, and valid for the agent's own loader.
   const configMount = mountOf(configPath);

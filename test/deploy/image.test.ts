@@ -59,7 +59,10 @@ describe('container image (deploy/docker/Dockerfile)', () => {
 
   it('COPY sources exist after a build, and the image runs bin/logferry.js from the compiled code', () => {
     for (const step of steps.filter((s) => s.op === 'COPY' && !s.args.startsWith('--from'))) {
-      const sources = step.args.split(' ').filter((a) => !a.startsWith('--')).slice(0, -1);
+      const sources = step.args
+        .split(' ')
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
       for (const source of sources) assert.ok(existsSync(join(ROOT, source)), `COPY source ${source} does not exist`);
     }
     const fromBuild = runtime.filter((s) => s.op === 'COPY').map((s) => s.args);
@@ -75,7 +78,10 @@ describe('container image (deploy/docker/Dockerfile)', () => {
     assert.match(readFileSync(join(ROOT, 'bin/logferry.js'), 'utf8'), /from '\.\.\/dist\/src\/cli\/main\.js'/);
     assert.ok(existsSync(join(ROOT, 'dist/src/cli/main.js')));
     assert.match(runtime.find((s) => s.op === 'RUN')!.args, /install .*\btini\b/);
-    const build = steps.filter((s) => s.stage === 0 && s.op === 'RUN').map((s) => s.args).join('\n');
+    const build = steps
+      .filter((s) => s.stage === 0 && s.op === 'RUN')
+      .map((s) => s.args)
+      .join('\n');
     assert.match(build, /npm ci\b/);
     assert.match(build, /npm prune --omit=dev/);
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');

@@ -156,7 +156,8 @@ describe('logferry inject', () => {
       const afterObjects = documents(once);
       assert.equal(afterObjects.length, beforeObjects.length);
       for (const object of afterObjects.filter((o) => o.kind !== 'List')) assert.deepEqual(validateObject(object), [], object.kind);
-      for (const object of afterObjects.flatMap((o) => (o.kind === 'List' ? o.items : []))) assert.deepEqual(validateObject(object), [], `List item ${object.kind}`);
+      for (const object of afterObjects.flatMap((o) => (o.kind === 'List' ? o.items : [])))
+        assert.deepEqual(validateObject(object), [], `List item ${object.kind}`);
       const [workload] = workloads(afterObjects);
       const spec = podSpec(workload);
       const original = podSpec(workloads(beforeObjects)[0]);
@@ -165,7 +166,11 @@ describe('logferry inject', () => {
       const { volumeMounts: mountsBefore = [], ...restBefore } = original.containers.find((c: any) => c.name === container);
       assert.deepEqual(rest, restBefore, 'nothing but volumeMounts changes in the app container');
       assert.deepEqual(volumeMounts, [...mountsBefore, { name: LOGS_VOLUME, mountPath: '/var/log/app' }]);
-      assert.deepEqual(spec.containers.map((c: any) => c.name), original.containers.map((c: any) => c.name), 'no container added to containers[]');
+      assert.deepEqual(
+        spec.containers.map((c: any) => c.name),
+        original.containers.map((c: any) => c.name),
+        'no container added to containers[]',
+      );
       // The sidecar: last init container, restartPolicy Always (stopped after the app; Jobs complete).
       const inits = spec.initContainers;
       assert.deepEqual(inits.slice(0, -1), original.initContainers ?? [], 'existing init containers untouched, and run first');
@@ -190,9 +195,15 @@ describe('logferry inject', () => {
       assert.equal(view.config.output.kind, 'elasticsearch');
       const labelsMount = side.volumeMounts.find((m: any) => m.name === 'logferry-podinfo');
       assert.equal(view.env.LOGFERRY_PODINFO_LABELS, `${labelsMount.mountPath}/labels`);
-      assert.ok(side.volumeMounts.some((m: any) => m.mountPath === view.config.dataDir && !m.readOnly), 'checkpoints in the state emptyDir');
+      assert.ok(
+        side.volumeMounts.some((m: any) => m.mountPath === view.config.dataDir && !m.readOnly),
+        'checkpoints in the state emptyDir',
+      );
       const meta = view.input.describe('/var/log/app/a.log', '/var/log/app/a.log')!.meta.fields;
-      assert.deepEqual([meta.containerName, meta.podName, meta.namespace, meta.podUid, meta.nodeName], [container, 'web-7d9f-abcde', 'shop', 'uid-1', 'node-1']);
+      assert.deepEqual(
+        [meta.containerName, meta.podName, meta.namespace, meta.podUid, meta.nodeName],
+        [container, 'web-7d9f-abcde', 'shop', 'uid-1', 'node-1'],
+      );
       if (name.startsWith('Deployment')) {
         assert.match(once, /^# the web front end$/m, 'comments survive');
         assert.match(once, /image: nginx:1.27 # pinned/);
@@ -204,10 +215,10 @@ describe('logferry inject', () => {
   }
 
   it('shares a volume the app already mounts at the log directory instead of hiding it', () => {
-    const text = DEPLOYMENT.replace('{name: conf, mountPath: /etc/nginx/conf.d}', '{name: conf, mountPath: /etc/nginx/conf.d}\n            - {name: logs, mountPath: /var/log/nginx}').replace(
-      '- {name: conf, configMap: {name: web-conf}}',
-      '- {name: conf, configMap: {name: web-conf}}\n        - {name: logs, emptyDir: {}}',
-    );
+    const text = DEPLOYMENT.replace(
+      '{name: conf, mountPath: /etc/nginx/conf.d}',
+      '{name: conf, mountPath: /etc/nginx/conf.d}\n            - {name: logs, mountPath: /var/log/nginx}',
+    ).replace('- {name: conf, configMap: {name: web-conf}}', '- {name: conf, configMap: {name: web-conf}}\n        - {name: logs, emptyDir: {}}');
     const out = documents(inject(text, { paths: ['/var/log/nginx/*.log'], esSecret: 'es' }))[0];
     const spec = podSpec(out);
     assert.equal(spec.containers[0].volumeMounts.length, 2, 'no second mount at the same path');
@@ -219,11 +230,17 @@ describe('logferry inject', () => {
   it('--classic-sidecar: in containers[] for long-running pods, refused for run-to-completion ones', () => {
     const out = documents(inject(DEPLOYMENT, { paths: ['/var/log/app/*.log'], esHost: 'es', classicSidecar: true }))[0];
     const spec = podSpec(out);
-    assert.deepEqual(spec.containers.map((c: any) => c.name), ['web', SIDECAR_NAME]);
+    assert.deepEqual(
+      spec.containers.map((c: any) => c.name),
+      ['web', SIDECAR_NAME],
+    );
     assert.equal(spec.containers[1].restartPolicy, undefined);
     assert.equal(spec.initContainers, undefined);
     assert.deepEqual(validateObject(out), []);
-    assert.throws(() => inject(JOB, { paths: ['/var/log/app/*.log'], esHost: 'es', classicSidecar: true }), /document 1: Job migrate runs to completion \(restartPolicy Never\)/);
+    assert.throws(
+      () => inject(JOB, { paths: ['/var/log/app/*.log'], esHost: 'es', classicSidecar: true }),
+      /document 1: Job migrate runs to completion \(restartPolicy Never\)/,
+    );
     assert.throws(() => inject(CRONJOB, { paths: ['/var/log/app/*.log'], esHost: 'es', classicSidecar: true }), /CronJob report runs to completion/);
   });
 
@@ -243,9 +260,15 @@ describe('logferry inject', () => {
     writeFileSync(file, DEPLOYMENT + '---\n' + CRONJOB);
     const ok = await runAgent({ args: ['inject', '-f', file, '--path', '/var/log/app/*.log', '--es-secret', 'es-creds'] });
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(documents(ok.stdout).map((o) => o.kind), ['Deployment', 'Service', 'CronJob']);
+    assert.deepEqual(
+      documents(ok.stdout).map((o) => o.kind),
+      ['Deployment', 'Service', 'CronJob'],
+    );
     assert.equal(podSpec(documents(ok.stdout)[2]).initContainers[0].envFrom[0].secretRef.name, 'es-creds');
-    const again = spawnSync(process.execPath, [BIN, 'inject', '-f', '-', '--path', '/var/log/app/*.log', '--es-secret', 'es-creds'], { input: ok.stdout, encoding: 'utf8' });
+    const again = spawnSync(process.execPath, [BIN, 'inject', '-f', '-', '--path', '/var/log/app/*.log', '--es-secret', 'es-creds'], {
+      input: ok.stdout,
+      encoding: 'utf8',
+    });
     assert.equal(again.status, 0, again.stderr);
     assert.equal(again.stdout, ok.stdout, 'a second run through stdin is byte-identical');
 
@@ -285,7 +308,7 @@ describe('logferry inject', () => {
     assert.throws(() => inject(DEPLOYMENT, { paths: ['/var/log/app/../../../etc/*.log'], esHost: 'es' }), /--path: \/etc is a system directory/);
   });
 
-  it('--path refuses system directories and directories that would hide the image\'s own files', () => {
+  it("--path refuses system directories and directories that would hide the image's own files", () => {
     const refused: Array<[string, RegExp]> = [
       ['/etc/*.log', /--path: \/etc is a system directory: an emptyDir mounted there would hide the image's files/],
       ['/etc/nginx/*.log', /--path: \/etc\/nginx is under the system directory \/etc/],

@@ -23,8 +23,21 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
-  ClusterRole, ClusterRoleBinding, DaemonSet, Deployment, ReplicaSet, StatefulSet, CronJob, Job, ConfigMap, Namespace, Pod, ReplicationController,
-  Secret, Service, ServiceAccount,
+  ClusterRole,
+  ClusterRoleBinding,
+  DaemonSet,
+  Deployment,
+  ReplicaSet,
+  StatefulSet,
+  CronJob,
+  Job,
+  ConfigMap,
+  Namespace,
+  Pod,
+  ReplicationController,
+  Secret,
+  Service,
+  ServiceAccount,
 };
 
 interface Attribute {

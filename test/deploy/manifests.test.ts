@@ -45,11 +45,30 @@ describe('Kubernetes manifests', () => {
 
   it('`logferry manifests` prints valid objects that honour its flags and meet the agent contract', async () => {
     const result = await runAgent({
-      args: ['manifests', '--es-host', 'es.internal', '--es-port', '9243', '--es-scheme', 'https', '--es-secret', 'es-creds', '--image', 'registry.local/logferry:1', '--namespace', 'logs', '--seed-labels', '--journald'],
+      args: [
+        'manifests',
+        '--es-host',
+        'es.internal',
+        '--es-port',
+        '9243',
+        '--es-scheme',
+        'https',
+        '--es-secret',
+        'es-creds',
+        '--image',
+        'registry.local/logferry:1',
+        '--namespace',
+        'logs',
+        '--seed-labels',
+        '--journald',
+      ],
     });
     assert.equal(result.code, 0, result.stderr);
     const objects = documents(result.stdout);
-    assert.deepEqual(objects.map((o) => o.kind), ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet']);
+    assert.deepEqual(
+      objects.map((o) => o.kind),
+      ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet'],
+    );
     assertValid(objects, 'logferry manifests');
     const pod = byKind(objects).DaemonSet.spec.template.spec;
     assert.deepEqual(pod.nodeSelector, { 'beta.kubernetes.io/fluentd-ds-ready': 'true' });
@@ -88,8 +107,14 @@ describe('Kubernetes manifests', () => {
 
   it('the unknown-field check catches misspelt fields at any depth', () => {
     const typos: Array<[(ds: Record<string, any>) => void, RegExp]> = [
-      [(ds) => (ds.spec.template.spec.containers[0].imagePullPolcy = 'Always'), /DaemonSet\.spec\.template\.spec\.containers\[0\]\.imagePullPolcy: unknown field of V1Container/],
-      [(ds) => (ds.spec.template.spec.securityContext = { runAsUsr: 0 }), /spec\.template\.spec\.securityContext\.runAsUsr: unknown field of V1PodSecurityContext/],
+      [
+        (ds) => (ds.spec.template.spec.containers[0].imagePullPolcy = 'Always'),
+        /DaemonSet\.spec\.template\.spec\.containers\[0\]\.imagePullPolcy: unknown field of V1Container/,
+      ],
+      [
+        (ds) => (ds.spec.template.spec.securityContext = { runAsUsr: 0 }),
+        /spec\.template\.spec\.securityContext\.runAsUsr: unknown field of V1PodSecurityContext/,
+      ],
       [(ds) => (ds.spec.template.spec.volumes[0].hostPath.readonly = true), /volumes\[0\]\.hostPath\.readonly: unknown field of V1HostPathVolumeSource/],
       [(ds) => (ds.spec.updateStrategy.rollingUpdate.maxUnavaliable = 1), /rollingUpdate\.maxUnavaliable: unknown field/],
       [(ds) => (ds.metadata.label = {}), /DaemonSet\.metadata\.label: unknown field of V1ObjectMeta/],
@@ -108,7 +133,11 @@ describe('Kubernetes manifests', () => {
 
   it('the committed kustomize base is what the generator writes, and kubectl kustomize renders the same valid objects', async (t) => {
     for (const [name, text] of Object.entries(kustomizeFiles(buildManifests()))) {
-      assert.equal(readFileSync(join(ROOT, 'deploy/kubernetes', name), 'utf8'), text, `deploy/kubernetes/${name} is stale: run node bin/logferry.js manifests --kustomize-dir deploy/kubernetes`);
+      assert.equal(
+        readFileSync(join(ROOT, 'deploy/kubernetes', name), 'utf8'),
+        text,
+        `deploy/kubernetes/${name} is stale: run node bin/logferry.js manifests --kustomize-dir deploy/kubernetes`,
+      );
     }
     const kubectl = findTool('kubectl', 'KUBECTL');
     if (kubectl === undefined) {
@@ -164,7 +193,16 @@ describe('Kubernetes manifests', () => {
           journald: true,
           createNamespace: true,
         },
-        options: { namespace: 'logs', esHost: 'es.internal', esPort: 9243, esScheme: 'https', esSecret: 'es-creds', image: 'registry.local/logferry:1.2.3', nodeSelector: SEED_NODE_SELECTOR, journald: true },
+        options: {
+          namespace: 'logs',
+          esHost: 'es.internal',
+          esPort: 9243,
+          esScheme: 'https',
+          esSecret: 'es-creds',
+          image: 'registry.local/logferry:1.2.3',
+          nodeSelector: SEED_NODE_SELECTOR,
+          journald: true,
+        },
         createNamespace: true,
       },
       { name: 'hosts from a Secret', namespace: 'logferry', values: { elasticsearch: { host: '', secret: 'es-hosts' } }, options: { esSecret: 'es-hosts' } },
@@ -191,11 +229,20 @@ describe('Kubernetes manifests', () => {
     assert.equal(otherPort.status, 0, otherPort.stderr);
     const contract = await checkAgentContract(documents(otherPort.stdout), 'helm with server.address :9102', dir);
     assert.equal(contract.port, 9102);
-    assert.equal(byKind(documents(template('logferry', undefined).stdout)).DaemonSet.spec.template.spec.containers[0].env.find((e: any) => e.name === 'ELASTICSEARCH_HOST').value, PLACEHOLDER_ES_HOST);
+    assert.equal(
+      byKind(documents(template('logferry', undefined).stdout)).DaemonSet.spec.template.spec.containers[0].env.find((e: any) => e.name === 'ELASTICSEARCH_HOST')
+        .value,
+      PLACEHOLDER_ES_HOST,
+    );
   });
 
   it('contracts hold for every variant of the generator', async () => {
-    const variants: ManifestOptions[] = [{}, { esSecret: 'x', journald: true }, { esSecret: 'only-secret' }, { esHost: '[fd00::1]', esPort: 443, esScheme: 'https' }];
+    const variants: ManifestOptions[] = [
+      {},
+      { esSecret: 'x', journald: true },
+      { esSecret: 'only-secret' },
+      { esHost: '[fd00::1]', esPort: 443, esScheme: 'https' },
+    ];
     for (const options of variants) {
       const objects = buildManifests(options);
       assertValid(objects, JSON.stringify(options));

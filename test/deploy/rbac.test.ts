@@ -36,7 +36,18 @@ function accessOf(request: RequestLogEntry): Access {
   const [resource, name] = rest;
   const watch = request.query.watch === 'true' || request.query.watch === '1';
   const method = request.method.toUpperCase();
-  const verb = method === 'GET' ? (watch ? 'watch' : name === undefined ? 'list' : 'get') : method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : method.toLowerCase();
+  const verb =
+    method === 'GET'
+      ? watch
+        ? 'watch'
+        : name === undefined
+          ? 'list'
+          : 'get'
+      : method === 'POST'
+        ? 'create'
+        : method === 'DELETE'
+          ? 'delete'
+          : method.toLowerCase();
   return { verb, group, resource };
 }
 
@@ -74,10 +85,14 @@ test('the ClusterRole allows every request the metadata cache makes, and nothing
   const usedResources = new Set(used.map((a) => `${a.group}/${a.resource}`));
   const usedVerbs = new Set(used.map((a) => a.verb));
   for (const rule of rules) {
-    for (const resource of rule.resources) assert.ok(usedResources.has(`${rule.apiGroups[0]}/${resource}`), `the ClusterRole grants ${resource}, which the agent never reads`);
+    for (const resource of rule.resources)
+      assert.ok(usedResources.has(`${rule.apiGroups[0]}/${resource}`), `the ClusterRole grants ${resource}, which the agent never reads`);
     // get is granted with list/watch (read-only access as a whole); any other verb must be used.
     for (const verb of rule.verbs) assert.ok(usedVerbs.has(verb) || verb === 'get', `the ClusterRole grants ${verb}, which the agent never uses`);
-    assert.ok(rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)), 'read-only');
+    assert.ok(
+      rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)),
+      'read-only',
+    );
   }
   assert.deepEqual([...usedVerbs].sort(), ['list', 'watch']);
 });

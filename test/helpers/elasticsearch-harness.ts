@@ -56,8 +56,8 @@ export async function provideTestElasticsearch({ needed }: { needed: boolean }):
     const missing = error instanceof runtime.ElasticsearchMissing;
     // The log stays for a node that failed; nothing worth keeping when there was no node.
     if (missing) rmSync(dataDir, { recursive: true, force: true });
-    if (process.env.CI === 'true') throw new Error(`CI=true and the test Elasticsearch cannot start: ${reason}`);
-    if (!missing) throw new Error(`the test Elasticsearch did not start: ${reason}`);
+    if (process.env.CI === 'true') throw new Error(`CI=true and the test Elasticsearch cannot start: ${reason}`, { cause: error });
+    if (!missing) throw new Error(`the test Elasticsearch did not start: ${reason}`, { cause: error });
     const line = `Elasticsearch integration tests skipped: ${reason.split('\n')[0]}`;
     process.stderr.write(line + '\n');
     return { env: { LOGFERRY_TEST_ES_SKIP: line }, stop: none };

@@ -81,6 +81,22 @@ export async function esRequest(url: string, method: string, path: string, body?
 const LENIENT = 'ignore_unavailable=true&allow_no_indices=true';
 
 /**
+ * A search, retried while its index's shards are still starting: an index the agent creates between the
+ * refresh's health check and the search answers 503 "all shards failed" for a moment.
+ */
+export async function searchWhenReady(url: string, path: string, body: unknown): Promise<any> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await esRequest(url, 'POST', path, body);
+    } catch (error) {
+      if (Date.now() > deadline || !/: 503 .*(search_phase_execution_exception|no_shard_available)/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
  * Make what was written searchable: refresh, then wait until the matching indices' primaries are started.
  * An index the agent created a moment ago answers a search with 503 "all shards failed" until then.
  * Each name gets a trailing `*` so a name that does not exist yet does not make the health call wait.
@@ -123,10 +139,15 @@ export async function searchAll(url: string, index: string, query?: unknown): Pr
  * Like {@link searchAll}, one page at a time, so a caller checking a soak's documents never holds them all;
  * `source` limits the fields returned (`_source` includes).
  */
-export async function scrollDocs(url: string, index: string, options: { query?: unknown; source?: string[]; pageSize?: number }, onPage: (docs: StoredDoc[]) => void): Promise<number> {
+export async function scrollDocs(
+  url: string,
+  index: string,
+  options: { query?: unknown; source?: string[]; pageSize?: number },
+  onPage: (docs: StoredDoc[]) => void,
+): Promise<number> {
   await refresh(url, index);
   let total = 0;
-  let page = await esRequest(url, 'POST', `/${index}/_search?scroll=1m&${LENIENT}`, {
+  let page = await searchWhenReady(url, `/${index}/_search?scroll=1m&${LENIENT}`, {
     size: options.pageSize ?? 5000,
     sort: ['_doc'],
     ...(options.query ? { query: options.query } : {}),

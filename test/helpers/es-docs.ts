@@ -2,7 +2,7 @@
  * Reading back what the agent shipped: every document of one test node (tests share one Elasticsearch,
  * each uses its own NODE_NAME), and exactly-once checks over `seq=` markers.
  */
-import { esRequest as es, refresh } from './elasticsearch.js';
+import { esRequest as es, refresh, searchWhenReady } from './elasticsearch.js';
 
 export interface ShippedDoc {
   _id: string;
@@ -14,7 +14,7 @@ export async function docsForNode(url: string, nodeName: string, indexPattern = 
   await refresh(url, indexPattern);
   // A scroll, not search_after: rotated files share a path and offsets, so no sort key is unique.
   const docs: ShippedDoc[] = [];
-  let result = await es(url, 'POST', `/${indexPattern}/_search?scroll=1m&ignore_unavailable=true&allow_no_indices=true`, {
+  let result = await searchWhenReady(url, `/${indexPattern}/_search?scroll=1m&ignore_unavailable=true&allow_no_indices=true`, {
     size: 5000,
     query: { term: { 'host.name': nodeName } },
     sort: ['_doc'],

@@ -61,7 +61,18 @@ interface WatchConnection {
 }
 
 const FIELDS: Record<Resource, Set<string>> = {
-  pods: new Set(['metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName']),
+  pods: new Set([
+    'metadata.name',
+    'metadata.namespace',
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ]),
   namespaces: new Set(['metadata.name', 'status.phase']),
 };
 const KIND: Record<Resource, string> = { pods: 'Pod', namespaces: 'Namespace' };
@@ -225,7 +236,9 @@ export class FakeKubeApiServer {
   sendBookmark(): void {
     for (const watch of this.watches) {
       if (!watch.bookmarks) continue;
-      watch.res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: KIND[watch.resource], apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } }) + '\n');
+      watch.res.write(
+        JSON.stringify({ type: 'BOOKMARK', object: { kind: KIND[watch.resource], apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } }) + '\n',
+      );
     }
   }
 
@@ -368,7 +381,8 @@ export class FakeKubeApiServer {
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ') || !this.tokens.has(auth.slice(7))) return this.reply(res, entry, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
     if (resource === undefined) return this.reply(res, entry, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
-    if (req.method !== 'GET') return this.reply(res, entry, 405, statusBody(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+    if (req.method !== 'GET')
+      return this.reply(res, entry, 405, statusBody(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
     let selector: Selector;
     try {
       selector = this.parseSelector(resource, query.fieldSelector ?? '');
@@ -395,7 +409,14 @@ export class FakeKubeApiServer {
     return selector;
   }
 
-  private watch(res: ServerResponse, entry: RequestLogEntry, resource: Resource, namespace: string | undefined, selector: Selector, query: Record<string, string>): void {
+  private watch(
+    res: ServerResponse,
+    entry: RequestLogEntry,
+    resource: Resource,
+    namespace: string | undefined,
+    selector: Selector,
+    query: Record<string, string>,
+  ): void {
     const requested = query.resourceVersion;
     const fromScratch = requested === undefined || requested === '' || requested === '0';
     const version = fromScratch ? this.rv : Number(requested);
@@ -421,7 +442,8 @@ export class FakeKubeApiServer {
     };
     if (fromScratch) {
       for (const object of this.objects[resource].values()) {
-        if (matches(object, selector, namespace)) res.write(JSON.stringify({ type: 'ADDED', object: { ...object, kind: KIND[resource], apiVersion: 'v1' } }) + '\n');
+        if (matches(object, selector, namespace))
+          res.write(JSON.stringify({ type: 'ADDED', object: { ...object, kind: KIND[resource], apiVersion: 'v1' } }) + '\n');
       }
     } else {
       for (const event of this.history[resource]) if (event.rv > version) this.send(watch, event);

@@ -100,8 +100,23 @@ export function makePod(input: FakePodInput): IPod {
       labels: input.labels,
       annotations: input.annotations,
       managedFields: [
-        { manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: created, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': {} }, 'f:spec': { 'f:containers': {} } } },
-        { manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: created, fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {} } }, subresource: 'status' },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: created,
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:metadata': { 'f:labels': {} }, 'f:spec': { 'f:containers': {} } },
+        },
+        {
+          manager: 'kubelet',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: created,
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {} } },
+          subresource: 'status',
+        },
       ],
     },
     spec: {
@@ -121,7 +136,9 @@ export function makePod(input: FakePodInput): IPod {
       priority: 0,
       enableServiceLinks: true,
       preemptionPolicy: 'PreemptLowerPriority',
-      volumes: [{ name: 'kube-api-access-x2v9q', projected: { defaultMode: 420, sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] } }],
+      volumes: [
+        { name: 'kube-api-access-x2v9q', projected: { defaultMode: 420, sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] } },
+      ],
     },
     status: {
       phase,
@@ -144,7 +161,14 @@ export function makePod(input: FakePodInput): IPod {
   }
   if (input.owner) {
     pod.metadata!.ownerReferences = [
-      { apiVersion: input.owner.apiVersion ?? OWNER_API[input.owner.kind] ?? 'v1', kind: input.owner.kind, name: input.owner.name, uid: randomUUID(), controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: input.owner.apiVersion ?? OWNER_API[input.owner.kind] ?? 'v1',
+        kind: input.owner.kind,
+        name: input.owner.name,
+        uid: randomUUID(),
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ];
   }
   if (input.labels === undefined) delete pod.metadata!.labels;
@@ -174,7 +198,12 @@ export function deploymentPod(input: Omit<FakePodInput, 'owner' | 'name'> & { de
 /** A pod of a Job a CronJob created: job `<cronjob>-<minutes since epoch>`. */
 export function cronJobPod(input: Omit<FakePodInput, 'owner' | 'name'> & { cronjob: string; scheduledMs?: number }): IPod {
   const job = `${input.cronjob}-${Math.floor((input.scheduledMs ?? Date.now()) / 60_000)}`;
-  return makePod({ ...input, name: `${job}-${randomSuffix(5)}`, labels: { ...input.labels, 'job-name': job, 'batch.kubernetes.io/job-name': job }, owner: { kind: 'Job', name: job } });
+  return makePod({
+    ...input,
+    name: `${job}-${randomSuffix(5)}`,
+    labels: { ...input.labels, 'job-name': job, 'batch.kubernetes.io/job-name': job },
+    owner: { kind: 'Job', name: job },
+  });
 }
 
 /** Real clusters (1.21+) label every namespace with kubernetes.io/metadata.name. */
@@ -187,7 +216,16 @@ export function makeNamespace(name: string, labels: Record<string, string> = {})
       uid: randomUUID(),
       creationTimestamp: timestamp(),
       labels: { 'kubernetes.io/metadata.name': name, ...labels },
-      managedFields: [{ manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', time: timestamp(), fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': {} } } }],
+      managedFields: [
+        {
+          manager: 'kubectl-create',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: timestamp(),
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:metadata': { 'f:labels': {} } },
+        },
+      ],
     },
     spec: { finalizers: ['kubernetes'] },
     status: { phase: 'Active' },

@@ -26,7 +26,14 @@ export function containerIdFor(seed: string): string {
 }
 
 /** One container's log file and symlink; containers of one pod share `uid`. */
-export function addContainer(root: string, namespace: string, pod: string, container: string, format: 'cri' | 'docker' = 'cri', uid: string = randomUUID()): PodContainer {
+export function addContainer(
+  root: string,
+  namespace: string,
+  pod: string,
+  container: string,
+  format: 'cri' | 'docker' = 'cri',
+  uid: string = randomUUID(),
+): PodContainer {
   const c = planContainer(root, namespace, pod, container, format, uid);
   createContainerFiles(c);
   return c;
@@ -36,7 +43,14 @@ export function addContainer(root: string, namespace: string, pod: string, conta
  * Where a container's log file and symlink will be, without creating them: a test can add the Pod to
  * the API first and create the files afterwards, in the order a real node does it.
  */
-export function planContainer(root: string, namespace: string, pod: string, container: string, format: 'cri' | 'docker' = 'cri', uid: string = randomUUID()): PodContainer {
+export function planContainer(
+  root: string,
+  namespace: string,
+  pod: string,
+  container: string,
+  format: 'cri' | 'docker' = 'cri',
+  uid: string = randomUUID(),
+): PodContainer {
   const containerId = containerIdFor(`${namespace}/${pod}/${container}/${uid}`);
   const logPath = join(root, 'var/log/pods', `${namespace}_${pod}_${uid}`, container, '0.log');
   const linkPath = join(root, 'var/log/containers', `${pod}_${namespace}_${container}-${containerId}.log`);

@@ -10,9 +10,27 @@ export interface FixtureFile {
 }
 
 export function queryFixture(prefix: string): FixtureFile[] {
-  const web = fileContext('/var/log/containers/web-1_shop_nginx.log', { namespace: 'shop', podName: 'web-1', containerName: 'nginx', nodeName: QUERY_NODE, labels: { app: 'web', tier: 'frontend', 'app.kubernetes.io/name': 'web' } }, `${prefix}web-`);
-  const api = fileContext('/var/log/containers/api-7_billing_api.log', { namespace: 'billing', podName: 'api-7', containerName: 'api', nodeName: QUERY_NODE, labels: { app: 'api', tier: 'backend' } }, `${prefix}api-`);
-  const db = fileContext('/var/log/containers/db-0_billing_postgres.log', { namespace: 'billing', podName: 'db-0', containerName: 'postgres', nodeName: 'node-other', labels: { app: 'db' } }, `${prefix}db-`);
+  const web = fileContext(
+    '/var/log/containers/web-1_shop_nginx.log',
+    {
+      namespace: 'shop',
+      podName: 'web-1',
+      containerName: 'nginx',
+      nodeName: QUERY_NODE,
+      labels: { app: 'web', tier: 'frontend', 'app.kubernetes.io/name': 'web' },
+    },
+    `${prefix}web-`,
+  );
+  const api = fileContext(
+    '/var/log/containers/api-7_billing_api.log',
+    { namespace: 'billing', podName: 'api-7', containerName: 'api', nodeName: QUERY_NODE, labels: { app: 'api', tier: 'backend' } },
+    `${prefix}api-`,
+  );
+  const db = fileContext(
+    '/var/log/containers/db-0_billing_postgres.log',
+    { namespace: 'billing', podName: 'db-0', containerName: 'postgres', nodeName: 'node-other', labels: { app: 'db' } },
+    `${prefix}db-`,
+  );
   const t = (s: number) => `2026-11-24T10:00:${String(s).padStart(2, '0')}.000000${String(s).padStart(3, '0')}Z`;
   return [
     {
@@ -27,7 +45,14 @@ export function queryFixture(prefix: string): FixtureFile[] {
       file: api,
       records: [
         { offset: 0, timestamp: t(2), stream: 'stdout', level: 'info', message: 'payment accepted order=17', json: { order: 17, user: { id: 'u1' } } },
-        { offset: 100, timestamp: t(6), stream: 'stderr', level: 'warning', message: 'payment declined order=18 card expired', json: { order: 18, user: { id: 'u2' } } },
+        {
+          offset: 100,
+          timestamp: t(6),
+          stream: 'stderr',
+          level: 'warning',
+          message: 'payment declined order=18 card expired',
+          json: { order: 18, user: { id: 'u2' } },
+        },
         { offset: 200, timestamp: t(10), stream: 'stdout', level: 'info', message: 'connection pool resized to 20' },
       ],
     },

@@ -115,7 +115,15 @@ export interface MakeRecordsOptions {
 
 export const defaultTestFile = fileContext(
   '/var/log/containers/app-1_ns_app-0123456789abcdef.log',
-  { namespace: 'ns', podName: 'app-1', podUid: 'uid-1', containerName: 'app', containerId: 'containerd://0123456789abcdef', nodeName: 'n1', labels: { app: 'x', 'app.kubernetes.io/version': '1.0' } },
+  {
+    namespace: 'ns',
+    podName: 'app-1',
+    podUid: 'uid-1',
+    containerName: 'app',
+    containerId: 'containerd://0123456789abcdef',
+    nodeName: 'n1',
+    labels: { app: 'x', 'app.kubernetes.io/version': '1.0' },
+  },
   'mr-',
 );
 

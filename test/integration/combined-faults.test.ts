@@ -166,7 +166,10 @@ describe('combined faults', () => {
     const tree = join(root, 'late');
     const dataDir = join(root, 'late-data');
     const c = addContainer(tree, 'ns', 'pod-late-write', 'app', 'cri');
-    const agent = startAgentProcess({ args: ['run', '--root', tree, '--data-dir', dataDir, '--config', config('late', { rescanIntervalMs: 2000 })], env: { ELASTICSEARCH_HOSTS: server.url, NODE_NAME: node } });
+    const agent = startAgentProcess({
+      args: ['run', '--root', tree, '--data-dir', dataDir, '--config', config('late', { rescanIntervalMs: 2000 })],
+      env: { ELASTICSEARCH_HOSTS: server.url, NODE_NAME: node },
+    });
     try {
       writeLines(c, 'w-a', 0, 300);
       await until('the first lines stored', async () => (await docsForNode(server.url, node)).length === 300);
@@ -192,7 +195,15 @@ describe('combined faults', () => {
     const tree = join(root, 'budget');
     const dataDir = join(root, 'budget-data');
     const busy = addContainer(tree, 'ns', 'pod-busy', 'app', 'cri');
-    const args = ['run', '--root', tree, '--data-dir', dataDir, '--config', config('budget', { maxInflightBytes: 65536, readChunkBytes: 4096, rescanIntervalMs: 500 })];
+    const args = [
+      'run',
+      '--root',
+      tree,
+      '--data-dir',
+      dataDir,
+      '--config',
+      config('budget', { maxInflightBytes: 65536, readChunkBytes: 4096, rescanIntervalMs: 500 }),
+    ];
     const agent = startAgentProcess({ args, env: { ELASTICSEARCH_HOSTS: server.url, NODE_NAME: node } });
     try {
       writeLines(busy, 'b-a', 0, 500);
@@ -214,7 +225,14 @@ describe('combined faults', () => {
       writeLines(slow, 's-b', 0, 100);
       await sleep(2000);
       await server.start();
-      const expected = [...markers('b-a', 500), ...markers('b-b', 3000), ...markers('q-a', 500), ...markers('q-b', 200), ...markers('s-a', 300), ...markers('s-b', 100)];
+      const expected = [
+        ...markers('b-a', 500),
+        ...markers('b-b', 3000),
+        ...markers('q-a', 500),
+        ...markers('q-b', 200),
+        ...markers('s-a', 300),
+        ...markers('s-b', 100),
+      ];
       await assertExactlyOnce(server.url, node, expected, agent);
     } finally {
       agent.child.kill('SIGTERM');

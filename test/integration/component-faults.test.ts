@@ -88,7 +88,17 @@ function setup(name: string, parserNow: (path: string) => (() => number) | undef
   const errors = new ComponentErrors(undefined);
   const pipeline = new Pipeline([throwingTransform], sink, errors);
   const budget = new InflightBudget(BUDGET);
-  const options = { nodeName: 'n1', inputs: [input], checkpoints, budget, sink: pipeline, readChunkBytes: 4096, maxRecordBytes: 1 << 20, rescanIntervalMs: 200, firstStart: true };
+  const options = {
+    nodeName: 'n1',
+    inputs: [input],
+    checkpoints,
+    budget,
+    sink: pipeline,
+    readChunkBytes: 4096,
+    maxRecordBytes: 1 << 20,
+    rescanIntervalMs: 200,
+    firstStart: true,
+  };
   return { logs, checkpoints, sink, errors, pipeline, budget, options };
 }
 
@@ -125,7 +135,11 @@ describe('a throwing transform and a throwing parser (issue 13 item 1)', () => {
       const path = join(env.logs, name);
       const records = env.sink.records.filter((r) => r.file.path === path);
       const lines = records.map((r) => Number(/^line (\d+)/.exec(r.message)![1])).sort((a, b) => a - b);
-      assert.deepEqual(lines, Array.from({ length: LINES }, (_, n) => n), `${name}: every line once, none lost, none twice`);
+      assert.deepEqual(
+        lines,
+        Array.from({ length: LINES }, (_, n) => n),
+        `${name}: every line once, none lost, none twice`,
+      );
       assert.equal(new Set(records.map((r) => r.id)).size, LINES, `${name}: ids unique`);
       const entry = env.checkpoints.all().find((e) => e.path === path);
       assert.equal(entry?.offset, statSync(path).size, `${name}: checkpoint at the end of the file`);
@@ -143,8 +157,15 @@ describe('a throwing transform and a throwing parser (issue 13 item 1)', () => {
       ].sort(),
       'exactly the records a component threw on are dead letters',
     );
-    for (const record of dead) assert.match(String((record.extra?.error as { message: string }).message), /^(transform:enrich-test|parser:plain) threw: (TypeError|RangeError)/);
-    assert.deepEqual(new Map(env.errors.totals()), new Map([['parser:plain', 3], ['transform:enrich-test', 3]]));
+    for (const record of dead)
+      assert.match(String((record.extra?.error as { message: string }).message), /^(transform:enrich-test|parser:plain) threw: (TypeError|RangeError)/);
+    assert.deepEqual(
+      new Map(env.errors.totals()),
+      new Map([
+        ['parser:plain', 3],
+        ['transform:enrich-test', 3],
+      ]),
+    );
     const health = new PipelineHealth(env.budget, env.errors, 1000);
     assert.deepEqual(health.readiness(), { ready: true }, 'a few dead letters do not make the agent unready');
     const registry = new Registry();

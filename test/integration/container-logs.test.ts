@@ -45,7 +45,10 @@ describe('container logs to Elasticsearch', () => {
     append(cri, criLine(ts, 'stdout', 'F', long.slice(20000)));
     expected.set('f-3', { message: long, stream: 'stdout', container: 'app' });
     expected.set('f-4', { message: 'between the pieces seq=f-4', stream: 'stderr', container: 'app' });
-    appendFileSync(cri.logPath, Buffer.concat([Buffer.from(`${criTimestamp(t0 + 3)} stdout F bad bytes seq=f-5 `), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]));
+    appendFileSync(
+      cri.logPath,
+      Buffer.concat([Buffer.from(`${criTimestamp(t0 + 3)} stdout F bad bytes seq=f-5 `), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]),
+    );
     append(cri, 'this is not a CRI line seq=f-6\n');
     // 3 MiB in 16 KiB CRI pieces: arrives once, cut at the 1 MiB maximum and flagged.
     const huge = 'seq=f-7 ' + 'x'.repeat(3 * MiB);

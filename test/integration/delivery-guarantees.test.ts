@@ -18,7 +18,9 @@ import { addContainer } from '../helpers/log-tree.js';
 const WRITER = fileURLToPath(new URL('../helpers/writer-process.js', import.meta.url));
 
 function startWriter(path: string, count: number, rate: number, format: string, rotate: string, every: number, tag: string) {
-  const child = spawn(process.execPath, [WRITER, path, String(count), String(rate), format, rotate, String(every), tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [WRITER, path, String(count), String(rate), format, rotate, String(every), tag], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   return new Promise<{ written: number; rotations: number }>((resolve, reject) => {
@@ -38,7 +40,11 @@ describe('delivery guarantees', () => {
     if (!url) return;
     const node = `node-kill-${process.pid}`;
     const tree = join(root, 'kill');
-    const containers = [addContainer(tree, 'ns', 'pod-a', 'app', 'cri'), addContainer(tree, 'ns', 'pod-b', 'app', 'cri'), addContainer(tree, 'ns', 'pod-c', 'app', 'cri')];
+    const containers = [
+      addContainer(tree, 'ns', 'pod-a', 'app', 'cri'),
+      addContainer(tree, 'ns', 'pod-b', 'app', 'cri'),
+      addContainer(tree, 'ns', 'pod-c', 'app', 'cri'),
+    ];
     const perContainer = 20_000;
     const writers = containers.map((c, i) => startWriter(c.logPath, perContainer, 4000, 'cri', 'rename', 7000, `k${i}`));
     const dataDir = join(root, 'kill-data');

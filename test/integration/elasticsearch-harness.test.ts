@@ -74,7 +74,12 @@ describe('test Elasticsearch', () => {
     const es = await startPrivateElasticsearch();
     try {
       assert.notEqual(es.url, process.env.LOGFERRY_TEST_ES_URL);
-      await esRequest(es.url, 'POST', '/_bulk', ['{"create":{"_index":"keep","_id":"a"}}', '{"n":1}', '{"create":{"_index":"keep","_id":"b"}}', '{"n":2}', ''].join('\n'));
+      await esRequest(
+        es.url,
+        'POST',
+        '/_bulk',
+        ['{"create":{"_index":"keep","_id":"a"}}', '{"n":1}', '{"create":{"_index":"keep","_id":"b"}}', '{"n":2}', ''].join('\n'),
+      );
       await es.stop();
       await assert.rejects(fetch(es.url));
       await es.start();

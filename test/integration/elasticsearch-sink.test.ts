@@ -123,11 +123,21 @@ describe('Elasticsearch sink (real Elasticsearch)', () => {
     const tracker = new AckTracker();
     sink.write(makeRecords(1, { tracker, json: () => ({ user: { id: 1 } }) }));
     await sink.flush();
-    sink.write(makeRecords(2, { tracker, from: 1, json: (k) => (k === 1 ? { user: 'bob' } : undefined), message: (k) => (k === 1 ? 'string where an object is mapped' : 'fine') }));
+    sink.write(
+      makeRecords(2, {
+        tracker,
+        from: 1,
+        json: (k) => (k === 1 ? { user: 'bob' } : undefined),
+        message: (k) => (k === 1 ? 'string where an object is mapped' : 'fine'),
+      }),
+    );
     await sink.flush();
     assert.deepEqual(sink.stats(), { stored: 2, duplicates: 0, deadLettered: 1, failed: 0, retries: 0 });
     assertAckedOnce(tracker, 3);
-    assert.ok(errors.some((e) => e.includes('dead-letter') && e.includes('mr-100')), 'the rejection is logged with the record');
+    assert.ok(
+      errors.some((e) => e.includes('dead-letter') && e.includes('mr-100')),
+      'the rejection is logged with the record',
+    );
 
     const letters = await searchAll(url, `${dead}-*`);
     assert.equal(letters.length, 1);

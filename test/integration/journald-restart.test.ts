@@ -19,7 +19,13 @@ const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.ur
 const UNITS = ['kubelet.service', 'containerd.service', 'docker.service'];
 const cursorOf = (i: number) => `s=restart;i=${i};b=1;m=${i};t=${i};x=${i}`;
 const entryLine = (i: number) =>
-  JSON.stringify({ __CURSOR: cursorOf(i), __REALTIME_TIMESTAMP: String(1795600000000000 + i * 1000), PRIORITY: '6', _SYSTEMD_UNIT: UNITS[i % 3], MESSAGE: `journal seq=${i}` }) + '\n';
+  JSON.stringify({
+    __CURSOR: cursorOf(i),
+    __REALTIME_TIMESTAMP: String(1795600000000000 + i * 1000),
+    PRIORITY: '6',
+    _SYSTEMD_UNIT: UNITS[i % 3],
+    MESSAGE: `journal seq=${i}`,
+  }) + '\n';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, diagnostics: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -44,7 +50,10 @@ describe('journald input when journalctl exits', () => {
     const pidFile = join(dir, 'journalctl.pid');
     const downFile = join(dir, 'journal-down');
     const config = join(dir, 'logferry.yaml');
-    writeFileSync(config, 'server:\n  address: 127.0.0.1:0\ninputs:\n  containers:\n    enabled: false\n  components:\n    enabled: false\n  journald:\n    enabled: true\n');
+    writeFileSync(
+      config,
+      'server:\n  address: 127.0.0.1:0\ninputs:\n  containers:\n    enabled: false\n  components:\n    enabled: false\n  journald:\n    enabled: true\n',
+    );
     const agent = startAgentProcess({
       args: ['run', '--root', dir, '--data-dir', join(dir, 'data'), '--config', config],
       env: {
@@ -64,10 +73,17 @@ describe('journald input when journalctl exits', () => {
       await agent.exited;
     });
     const logs = () => agent.stderr();
-    const port = await until('the endpoint', () => {
-      const started = logs().split('\n').find((l) => l.includes('logferry agent started'));
-      return started ? (JSON.parse(started).metricsPort as number) : undefined;
-    }, 10_000, logs);
+    const port = await until(
+      'the endpoint',
+      () => {
+        const started = logs()
+          .split('\n')
+          .find((l) => l.includes('logferry agent started'));
+        return started ? (JSON.parse(started).metricsPort as number) : undefined;
+      },
+      10_000,
+      logs,
+    );
     const metric = async (name: string) => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
@@ -80,7 +96,11 @@ describe('journald input when journalctl exits', () => {
       const docs = await docsForNode(url, node);
       return docs.length >= n ? docs : undefined;
     };
-    const calls = () => readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const calls = () =>
+      readFileSync(argsLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
     const afterCursor = (args: string[]) => args.find((a) => a.startsWith('--after-cursor='))?.slice('--after-cursor='.length);
 
     // 1. journalctl prints 2 entries and exits, twice; the third one reaches the end and follows.
@@ -90,7 +110,9 @@ describe('journald input when journalctl exits', () => {
     assert.equal(await metric('logferry_journald_restarts_total'), 2);
     assert.equal(await metric('logferry_journald_records_read_total'), 5);
     assert.equal((await readyz()).status, 200);
-    const crashLines = logs().split('\n').filter((l) => l.includes('journald input: '));
+    const crashLines = logs()
+      .split('\n')
+      .filter((l) => l.includes('journald input: '));
     assert.equal(crashLines.length, 2, logs());
     for (const line of crashLines) {
       const entry = JSON.parse(line);
@@ -102,10 +124,15 @@ describe('journald input when journalctl exits', () => {
     //    and /readyz says why it is not ready.
     writeFileSync(downFile, '');
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-    const notReady = await until('/readyz 503', async () => {
-      const r = await readyz();
-      return r.status === 503 && r.body.includes('Input/output error') ? r.body : undefined;
-    }, 30_000, logs);
+    const notReady = await until(
+      '/readyz 503',
+      async () => {
+        const r = await readyz();
+        return r.status === 503 && r.body.includes('Input/output error') ? r.body : undefined;
+      },
+      30_000,
+      logs,
+    );
     assert.match(notReady, /journald input: journalctl not running for \d+\.\d s, \d+ restarts: .*Input\/output error/);
     assert.equal(await metric('logferry_journald_up'), 0);
     assert.ok((await metric('logferry_journald_restarts_total')) >= 3);
@@ -113,7 +140,7 @@ describe('journald input when journalctl exits', () => {
     // 3. The journal is readable again, with new entries: shipped once, ready again.
     appendFileSync(journal, [6, 7, 8].map(entryLine).join(''));
     unlinkSync(downFile);
-    const docs = (await until('8 entries in Elasticsearch', () => shipped(8), 60_000, logs))!;
+    const docs = await until('8 entries in Elasticsearch', () => shipped(8), 60_000, logs);
     await until('/readyz 200', async () => ((await readyz()).status === 200 ? true : undefined), 10_000, logs);
     // Every start during the outage asked for what follows entry 5; the one that came back printed 6 and 7
     // and exited (it still crashes after 2), and the next one resumed after 7.
@@ -129,7 +156,9 @@ describe('journald input when journalctl exits', () => {
     assert.equal(await metric('logferry_journald_up'), 1);
     // One line for the outage, not one per failed start. (A start that runs for a second counts as a
     // recovery, which the stand-in, a node script, can do on a loaded machine: hence "fewer", not "one".)
-    const outageLines = logs().split('\n').filter((l) => l.includes('Input/output error'));
+    const outageLines = logs()
+      .split('\n')
+      .filter((l) => l.includes('Input/output error'));
     const failedStarts = resumedAfter.filter((c) => c === cursorOf(5)).length - 1;
     assert.ok(outageLines.length >= 1 && outageLines.length < failedStarts, `${failedStarts} failed starts:\n${outageLines.join('\n')}`);
     assert.doesNotMatch(logs(), /\n\s+at /, 'no stack traces');

@@ -40,7 +40,10 @@ describe('journald input', () => {
     assert.equal(first.code, 0, first.stderr);
     let docs = await docsForNode(url, node);
     assert.equal(docs.length, 5, 'sshd.service is not one of the default units');
-    const kubelet = docs.map((d) => d._source).filter((d) => d.service?.name === 'kubelet').sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']));
+    const kubelet = docs
+      .map((d) => d._source)
+      .filter((d) => d.service?.name === 'kubelet')
+      .sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']));
     assert.equal(kubelet.length, 3);
     assert.equal(kubelet[0].message, 'SyncLoop (PLEG): event for pod');
     assert.equal(kubelet[0].log.level, 'info');
@@ -53,16 +56,28 @@ describe('journald input', () => {
     assert.equal(docker.process.pid, 2191);
 
     // New entries arrive; the second run starts after the saved cursor and ships only them.
-    const extra = { __CURSOR: 's=8a1f0c2b;i=2000;b=3c2d;m=99;t=1;x=1', __REALTIME_TIMESTAMP: '1795500100000000', PRIORITY: '6', _SYSTEMD_UNIT: 'containerd.service', MESSAGE: 'a new containerd line' };
+    const extra = {
+      __CURSOR: 's=8a1f0c2b;i=2000;b=3c2d;m=99;t=1;x=1',
+      __REALTIME_TIMESTAMP: '1795500100000000',
+      PRIORITY: '6',
+      _SYSTEMD_UNIT: 'containerd.service',
+      MESSAGE: 'a new containerd line',
+    };
     appendFileSync(journal, JSON.stringify(extra) + '\n');
     const second = await runAgent({ args, env });
     assert.equal(second.code, 0, second.stderr);
     docs = await docsForNode(url, node);
     assert.equal(docs.length, 6);
-    const calls = readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const calls = readFileSync(argsLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     assert.ok(calls[0].includes('--lines=all'));
     assert.ok(calls[1].includes('--after-cursor=s=8a1f0c2b;i=1005;b=3c2d;m=5;t=6276a1b2c3d45;x=deadbeef5'), calls[1].join(' '));
-    assert.deepEqual(calls[1].filter((_, i) => calls[1][i - 1] === '-u'), ['kubelet.service', 'containerd.service', 'docker.service']);
+    assert.deepEqual(
+      calls[1].filter((_, i) => calls[1][i - 1] === '-u'),
+      ['kubelet.service', 'containerd.service', 'docker.service'],
+    );
   });
 
   it('without journalctl: one clear message, and container logs still ship', async (t) => {
@@ -75,7 +90,10 @@ describe('journald input', () => {
     append(c, formatMessage(c, 'still here', 'stdout', Date.now()));
     const config = join(dir, 'logferry.yaml');
     writeFileSync(config, 'inputs:\n  journald:\n    enabled: true\n    journalctl: /nonexistent/journalctl\n');
-    const run = await runAgent({ args: ['run', '--root', dir, '--data-dir', join(dir, 'data'), '--config', config, '--oneshot'], env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: node } });
+    const run = await runAgent({
+      args: ['run', '--root', dir, '--data-dir', join(dir, 'data'), '--config', config, '--oneshot'],
+      env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: node },
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr.match(/journalctl is not installed/g)?.length, 1);
     assert.equal((await docsForNode(url, node)).length, 1);

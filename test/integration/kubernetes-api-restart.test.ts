@@ -33,7 +33,7 @@ async function setup(t: { after(fn: () => unknown): void }, overrides: Kubernete
   return { fake, service };
 }
 
-test('API server back after a crash while the watch sleeps out a long backoff: a new pod\'s records reconnect it at once and get the pod\'s labels', async (t) => {
+test("API server back after a crash while the watch sleeps out a long backoff: a new pod's records reconnect it at once and get the pod's labels", async (t) => {
   const waitForPodMs = 5000;
   const { fake, service } = await setup(t, { backoff: { minMs: 200, maxMs: 30_000 }, waitForPodMs });
   const transform = new EnrichKubernetes(service, { waitForPodMs });
@@ -43,7 +43,17 @@ test('API server back after a crash while the watch sleeps out a long backoff: a
   const failedAt = Date.now();
   await fake.comeUp();
   const uid = '0b7e2c1a-0000-4000-8000-000000000013';
-  fake.addPod(makePod({ namespace: 'shop', name: 'checkout-7d9f', uid, nodeName: 'node-a', labels: { app: 'checkout' }, owner: { kind: 'ReplicaSet', name: 'checkout-5c8b' }, containers: [{ name: 'app', image: 'shop/checkout:2.1' }] }));
+  fake.addPod(
+    makePod({
+      namespace: 'shop',
+      name: 'checkout-7d9f',
+      uid,
+      nodeName: 'node-a',
+      labels: { app: 'checkout' },
+      owner: { kind: 'ReplicaSet', name: 'checkout-5c8b' },
+      containers: [{ name: 'app', image: 'shop/checkout:2.1' }],
+    }),
+  );
   assert.equal(service.connected, false, 'the watch is still backing off');
 
   const file = containerFile({ namespace: 'shop', podName: 'checkout-7d9f', containerName: 'app', podUid: uid });
@@ -60,7 +70,10 @@ test('API server back after a crash while the watch sleeps out a long backoff: a
   assert.ok(tookMs < 2500, `took ${tookMs} ms: the backoff delay (≥ 3.2 s) was not cut short`);
   assert.equal(service.stats().waitTimeouts, 0);
   const registry = new Registry();
-  registerFamilies(registry, kubernetesMetrics(() => service.stats()));
+  registerFamilies(
+    registry,
+    kubernetesMetrics(() => service.stats()),
+  );
   assert.match(await registry.metrics(), /logferry_kubernetes_early_retries_total\{resource="pods"\} [1-9]/);
 });
 
@@ -125,7 +138,7 @@ test('a flood of unknown pods during an outage: every batch ends at its bound, a
   assert.ok(elapsed < windowMs + waitForPodMs + 1000, `the last batch took too long: ${elapsed} ms`);
 });
 
-test('the API server refusing the credentials (401): unknown pods\' records still wait their bound, but never cut the backoff short', async (t) => {
+test("the API server refusing the credentials (401): unknown pods' records still wait their bound, but never cut the backoff short", async (t) => {
   const backoff = { minMs: 200, maxMs: 30_000 };
   const waitForPodMs = 300;
   const { fake, service } = await setup(t, { backoff, waitForPodMs });
@@ -147,17 +160,22 @@ test('the API server refusing the credentials (401): unknown pods\' records stil
   t.diagnostic(`${batches.length} unknown pods in ${elapsed} ms: ${refused} refused requests (bound without early retries ${bound})`);
   assert.ok(refused <= bound, `${refused} refused requests > ${bound}: the backoff was cut short`);
   const registry = new Registry();
-  registerFamilies(registry, kubernetesMetrics(() => service.stats()));
+  registerFamilies(
+    registry,
+    kubernetesMetrics(() => service.stats()),
+  );
   assert.match(await registry.metrics(), /logferry_kubernetes_early_retries_total\{resource="pods"\} 0\n/);
   assert.equal(service.stats().waitTimeouts, batches.length);
 });
 
-test('agent started while the API server is down: a pod\'s records wait, the first list is retried at once, and they get the pod\'s labels', async (t) => {
+test("agent started while the API server is down: a pod's records wait, the first list is retried at once, and they get the pod's labels", async (t) => {
   const waitForPodMs = 5000;
   const fake = await FakeKubeApiServer.start();
   fake.addNamespace(makeNamespace('shop', { team: 'payments' }));
   const uid = '0b7e2c1a-0000-4000-8000-000000000031';
-  fake.addPod(makePod({ namespace: 'shop', name: 'early-1', uid, nodeName: 'node-a', labels: { app: 'early' }, containers: [{ name: 'app', image: 'shop/early:1' }] }));
+  fake.addPod(
+    makePod({ namespace: 'shop', name: 'early-1', uid, nodeName: 'node-a', labels: { app: 'early' }, containers: [{ name: 'app', image: 'shop/early:1' }] }),
+  );
   await fake.goDown('refuse');
   const { service } = await startService(fake, { startTimeoutMs: 200, waitForPodMs, backoff: { minMs: 200, maxMs: 30_000 } });
   t.after(async () => {
@@ -169,7 +187,9 @@ test('agent started while the API server is down: a pod\'s records wait, the fir
   await fake.comeUp();
   const comeUpAt = Date.now();
   const transform = new EnrichKubernetes(service, { waitForPodMs });
-  const out = await transform.process(new FileAcks().batch(containerFile({ namespace: 'shop', podName: 'early-1', containerName: 'app', podUid: uid }), 3, 300).records);
+  const out = await transform.process(
+    new FileAcks().batch(containerFile({ namespace: 'shop', podName: 'early-1', containerName: 'app', podUid: uid }), 3, 300).records,
+  );
   const tookMs = Date.now() - comeUpAt;
   t.diagnostic(`enriched ${tookMs} ms after the API server came up`);
   const d = doc(out[0]);

@@ -30,7 +30,12 @@ describe('Kubernetes metadata end to end', () => {
       nodeName,
       containers: [...web, api, gone, noisy],
       pods: {
-        'shop/web-7d4b9c8f6d-x2x9z': { labels: { 'app.kubernetes.io/name': 'web', 'pod-template-hash': '7d4b9c8f6d' }, owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f6d' }, podIP: '10.244.1.7', images: { app: 'registry.example.com/web:1.2' } },
+        'shop/web-7d4b9c8f6d-x2x9z': {
+          labels: { 'app.kubernetes.io/name': 'web', 'pod-template-hash': '7d4b9c8f6d' },
+          owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f6d' },
+          podIP: '10.244.1.7',
+          images: { app: 'registry.example.com/web:1.2' },
+        },
         'shop/api-0': { labels: { app: 'api' }, owner: { kind: 'StatefulSet', name: 'api' } },
         'batch/report-28890000-abcde': { labels: { app: 'report' }, owner: { kind: 'Job', name: 'report-28890000' } },
         'shop/noisy-1': { annotations: { 'logferry.io/exclude': 'true' } },
@@ -40,7 +45,10 @@ describe('Kubernetes metadata end to end', () => {
     t.after(() => cluster.close());
     const config = join(root, 'logferry.yaml');
     writeFileSync(config, `inputs:\n  components:\n    enabled: false\n${cluster.yaml}`);
-    const agent = startAgentProcess({ args: ['run', '--root', root, '--data-dir', join(root, 'data'), '--config', config], env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: nodeName } });
+    const agent = startAgentProcess({
+      args: ['run', '--root', root, '--data-dir', join(root, 'data'), '--config', config],
+      env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: nodeName },
+    });
     t.after(async () => {
       agent.child.kill('SIGKILL');
       await agent.exited;

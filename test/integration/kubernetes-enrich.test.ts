@@ -24,7 +24,13 @@ async function setup(t: { after(fn: () => unknown): void }, overrides: Parameter
   fake.addNamespace(makeNamespace('shop', { team: 'payments' }));
   const webId = randomContainerId();
   const web = fake.addPod(
-    deploymentPod({ namespace: 'shop', deployment: 'web', nodeName: 'node-a', labels: { app: 'web', 'app.kubernetes.io/name': 'web' }, containers: [{ name: 'app', image: 'nginx:1.25', containerId: webId }] }),
+    deploymentPod({
+      namespace: 'shop',
+      deployment: 'web',
+      nodeName: 'node-a',
+      labels: { app: 'web', 'app.kubernetes.io/name': 'web' },
+      containers: [{ name: 'app', image: 'nginx:1.25', containerId: webId }],
+    }),
   );
   const { service } = await startService(fake, overrides);
   t.after(async () => {
@@ -35,7 +41,7 @@ async function setup(t: { after(fn: () => unknown): void }, overrides: Parameter
   return { fake, service, web, webFile };
 }
 
-test('container records get their pod\'s shared metadata; other records are left alone', async (t) => {
+test("container records get their pod's shared metadata; other records are left alone", async (t) => {
   const { service, web, webFile } = await setup(t);
   const transform = new EnrichKubernetes(service);
   const acks = new FileAcks();
@@ -58,7 +64,13 @@ test('container records get their pod\'s shared metadata; other records are left
   assert.equal(transform.counters.metadataMissing, 0);
 
   const registry = new Registry();
-  registerFamilies(registry, kubernetesMetrics(() => service.stats(), () => transform.counters));
+  registerFamilies(
+    registry,
+    kubernetesMetrics(
+      () => service.stats(),
+      () => transform.counters,
+    ),
+  );
   const text = await registry.metrics();
   assert.match(text, /logferry_kubernetes_records_enriched_total 3/);
   assert.match(text, /logferry_kubernetes_lists_total\{resource="pods"\} 1/);
@@ -74,11 +86,13 @@ test('a short-lived pod whose ADDED event lags its first lines: only its batch w
   const jobFile = containerFile({ namespace: 'shop', podName: 'quick-job-x7k2p', containerName: 'main', podUid: uid });
   const started = Date.now();
   const waiting = transform.process(acks.batch(jobFile, 2, 200).records);
-  assert.ok(waiting instanceof Promise, 'the unknown pod\'s batch waits');
+  assert.ok(waiting instanceof Promise, "the unknown pod's batch waits");
   const other = transform.process(acks.batch(webFile, 2, 200).records);
-  assert.ok(Array.isArray(other), 'other pods\' batches do not wait meanwhile');
+  assert.ok(Array.isArray(other), "other pods' batches do not wait meanwhile");
   await sleep(300);
-  fake.addPod(makePod({ namespace: 'shop', name: 'quick-job-x7k2p', uid, nodeName: 'node-a', owner: { kind: 'Job', name: 'quick-job' }, containers: [{ name: 'main' }] }));
+  fake.addPod(
+    makePod({ namespace: 'shop', name: 'quick-job-x7k2p', uid, nodeName: 'node-a', owner: { kind: 'Job', name: 'quick-job' }, containers: [{ name: 'main' }] }),
+  );
   const out = await waiting;
   const waited = Date.now() - started;
   assert.ok(waited >= 280 && waited < 1500, `waited ${waited} ms`);
@@ -129,13 +143,16 @@ test('API unreachable: cached pods stay enriched, an unknown pod waits no longer
   await fake.comeUp();
 });
 
-test('never synced (API down from the start): a pod\'s first batch waits its bound, then it ships with file-name metadata, counted', async () => {
+test("never synced (API down from the start): a pod's first batch waits its bound, then it ships with file-name metadata, counted", async () => {
   const fake = await FakeKubeApiServer.start();
   const url = fake.url;
   await fake.close();
   const { createKubernetesMetadata } = await import('../../src/kubernetes/metadata-service.js');
   const { kubernetesConfigSchema } = await import('../../src/kubernetes/config.js');
-  const service = (await createKubernetesMetadata(kubernetesConfigSchema.parse({ apiServer: url, nodeName: 'node-a', startTimeoutMs: 200, waitForPodMs: 300, backoff: { minMs: 100, maxMs: 200 } }), { env: {} }))!;
+  const service = (await createKubernetesMetadata(
+    kubernetesConfigSchema.parse({ apiServer: url, nodeName: 'node-a', startTimeoutMs: 200, waitForPodMs: 300, backoff: { minMs: 100, maxMs: 200 } }),
+    { env: {} },
+  ))!;
   await service.start();
   try {
     assert.equal(service.synced, false);
@@ -182,13 +199,19 @@ test('excluded pods and containers: dropped, acknowledged (offsets advance) and 
     app: trackers.app.batch(app, 2, 200),
     web: trackers.web.batch(webFile, 1, 100),
   };
-  const mixed = [batches.app.records[0], ...batches.noisy.records.slice(0, 2), batches.web.records[0], ...batches.proxy.records, ...batches.noisy.records.slice(2), batches.app.records[1]];
+  const mixed = [
+    batches.app.records[0],
+    ...batches.noisy.records.slice(0, 2),
+    batches.web.records[0],
+    ...batches.proxy.records,
+    ...batches.noisy.records.slice(2),
+    batches.app.records[1],
+  ];
   const out = transform.process(mixed) as LogRecord[];
-  assert.deepEqual(out.map((r) => `${r.meta.fields.podName}/${r.meta.fields.containerName}@${r.offset}`), [
-    'mesh/app@0',
-    `${webFile.meta.fields.podName}/app@0`,
-    'mesh/app@100',
-  ]);
+  assert.deepEqual(
+    out.map((r) => `${r.meta.fields.podName}/${r.meta.fields.containerName}@${r.offset}`),
+    ['mesh/app@0', `${webFile.meta.fields.podName}/app@0`, 'mesh/app@100'],
+  );
   assert.equal(transform.counters.excluded, 7);
   assert.equal(trackers.noisy.committed, 400, 'excluded lines are checkpointed');
   assert.equal(trackers.proxy.committed, 300);
@@ -196,7 +219,7 @@ test('excluded pods and containers: dropped, acknowledged (offsets advance) and 
   assert.equal(batches.app.batch.pending, 2);
 });
 
-test('a deleted pod\'s lines read afterwards keep its metadata: grace period, and as long as its files are retained', async (t) => {
+test("a deleted pod's lines read afterwards keep its metadata: grace period, and as long as its files are retained", async (t) => {
   const { fake, service, web, webFile } = await setup(t, { deletedPodGraceMs: 300 });
   const transform = new EnrichKubernetes(service, { waitForPodMs: 200 });
   const name = web.metadata!.name!;
@@ -218,16 +241,37 @@ test('a deleted pod\'s lines read afterwards keep its metadata: grace period, an
 test('records of a pod recreated under the same name go to the right pod by uid', async (t) => {
   const { fake, service } = await setup(t);
   const oldId = randomContainerId();
-  const old = fake.addPod(makePod({ namespace: 'shop', name: 'db-0', nodeName: 'node-a', labels: { rev: '1' }, owner: { kind: 'StatefulSet', name: 'db' }, containers: [{ name: 'pg', containerId: oldId }] }));
+  const old = fake.addPod(
+    makePod({
+      namespace: 'shop',
+      name: 'db-0',
+      nodeName: 'node-a',
+      labels: { rev: '1' },
+      owner: { kind: 'StatefulSet', name: 'db' },
+      containers: [{ name: 'pg', containerId: oldId }],
+    }),
+  );
   fake.deletePod('shop', 'db-0');
-  const fresh = fake.addPod(makePod({ namespace: 'shop', name: 'db-0', nodeName: 'node-a', labels: { rev: '2' }, owner: { kind: 'StatefulSet', name: 'db' }, containers: [{ name: 'pg' }] }));
+  const fresh = fake.addPod(
+    makePod({
+      namespace: 'shop',
+      name: 'db-0',
+      nodeName: 'node-a',
+      labels: { rev: '2' },
+      owner: { kind: 'StatefulSet', name: 'db' },
+      containers: [{ name: 'pg' }],
+    }),
+  );
   await until(() => service.lookup('shop', 'db-0', 'pg', fresh.metadata!.uid) !== undefined, 5000, 'new pod');
   const transform = new EnrichKubernetes(service);
   const oldFile = containerFile({ namespace: 'shop', podName: 'db-0', containerName: 'pg', podUid: old.metadata!.uid, containerId: oldId });
   const newFile = containerFile({ namespace: 'shop', podName: 'db-0', containerName: 'pg', podUid: fresh.metadata!.uid });
   const acks = new FileAcks();
   const out = transform.process([...acks.batch(oldFile, 1, 100).records, ...acks.batch(newFile, 1, 100).records]) as LogRecord[];
-  assert.deepEqual(out.map((r) => doc(r).kubernetes.labels.rev), ['1', '2']);
+  assert.deepEqual(
+    out.map((r) => doc(r).kubernetes.labels.rev),
+    ['1', '2'],
+  );
   assert.equal(doc(out[0]).container.id, oldId);
   assert.equal(doc(out[0]).kubernetes.statefulset.name, 'db');
 });

@@ -45,7 +45,9 @@ test('fake API server: lists, watches, selectors, bookmarks, 410, auth — as a 
   const fake = await FakeKubeApiServer.start();
   t.after(() => fake.close());
   fake.addNamespace(makeNamespace('shop', { team: 'payments' }));
-  const mine = fake.addPod(deploymentPod({ namespace: 'shop', deployment: 'web', nodeName: 'node-a', labels: { app: 'web' }, containers: [{ name: 'app', image: 'nginx:1.25' }] }));
+  const mine = fake.addPod(
+    deploymentPod({ namespace: 'shop', deployment: 'web', nodeName: 'node-a', labels: { app: 'web' }, containers: [{ name: 'app', image: 'nginx:1.25' }] }),
+  );
   fake.addPod(makePod({ namespace: 'shop', name: 'elsewhere', nodeName: 'node-b', containers: [{ name: 'app' }] }));
 
   await t.test('objects pass the official schema', () => {
@@ -68,9 +70,15 @@ test('fake API server: lists, watches, selectors, bookmarks, 410, auth — as a 
     assert.equal(all.body.items.length, 2);
     assert.equal(all.body.items[0].kind, undefined);
     const node = await get(fake, '/api/v1/pods?resourceVersion=0&fieldSelector=' + encodeURIComponent('spec.nodeName=node-a'));
-    assert.deepEqual(node.body.items.map((p: any) => p.metadata.name), [mine.metadata!.name]);
+    assert.deepEqual(
+      node.body.items.map((p: any) => p.metadata.name),
+      [mine.metadata!.name],
+    );
     const not = await get(fake, '/api/v1/pods?fieldSelector=' + encodeURIComponent('spec.nodeName!=node-a'));
-    assert.deepEqual(not.body.items.map((p: any) => p.metadata.name), ['elsewhere']);
+    assert.deepEqual(
+      not.body.items.map((p: any) => p.metadata.name),
+      ['elsewhere'],
+    );
     const bad = await get(fake, '/api/v1/pods?fieldSelector=spec.image%3Dx');
     assert.equal(bad.status, 400);
     assert.match(bad.body.message, /field label not supported: spec.image/);
@@ -83,7 +91,10 @@ test('fake API server: lists, watches, selectors, bookmarks, 410, auth — as a 
   await t.test('watch from 0: synthetic ADDED; from a version: replay after it, then live; selector turns scheduling into ADDED', async () => {
     const selector = '&fieldSelector=' + encodeURIComponent('spec.nodeName=node-a');
     const initial = await watch(fake, '/api/v1/pods?watch=true&resourceVersion=0' + selector, 1);
-    assert.deepEqual(initial.map((e) => [e.type, e.object.kind, e.object.metadata.name]), [['ADDED', 'Pod', mine.metadata!.name]]);
+    assert.deepEqual(
+      initial.map((e) => [e.type, e.object.kind, e.object.metadata.name]),
+      [['ADDED', 'Pod', mine.metadata!.name]],
+    );
 
     const from = fake.resourceVersion;
     fake.updatePod('shop', mine.metadata!.name!, (p) => (p.metadata!.labels!.version = '2'));
@@ -93,13 +104,16 @@ test('fake API server: lists, watches, selectors, bookmarks, 410, auth — as a 
       fake.sendBookmark();
       fake.deletePod('shop', 'pending');
     });
-    assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name ?? null]), [
-      ['MODIFIED', mine.metadata!.name],
-      ['ADDED', 'pending'],
-      ['BOOKMARK', null],
-      ['MODIFIED', 'pending'],
-      ['DELETED', 'pending'],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.object.metadata.name ?? null]),
+      [
+        ['MODIFIED', mine.metadata!.name],
+        ['ADDED', 'pending'],
+        ['BOOKMARK', null],
+        ['MODIFIED', 'pending'],
+        ['DELETED', 'pending'],
+      ],
+    );
     assert.ok(events[3].object.metadata.deletionTimestamp, 'graceful deletion: MODIFIED with deletionTimestamp first');
     assert.equal(events[2].object.metadata.resourceVersion, events[1].object.metadata.resourceVersion);
     assert.ok(Number(events[0].object.metadata.resourceVersion) > Number(from));

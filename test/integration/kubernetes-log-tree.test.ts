@@ -17,7 +17,7 @@ import { FileAcks } from '../helpers/kube-records.js';
 import { containerLogsInput } from '../../src/sources/kubernetes-logs/input.js';
 import { kubernetesConfigSchema } from '../../src/kubernetes/config.js';
 import { createKubernetesEnrichment } from '../../src/kubernetes/enrichment.js';
-import type { FileContext, LogRecord } from '../../src/event/record.js';
+import type { FileContext } from '../../src/event/record.js';
 import { DocumentEncoder } from '../../src/event/document.js';
 import { deleteIndices, esRequest, sharedElasticsearch } from '../helpers/elasticsearch.js';
 
@@ -34,7 +34,11 @@ test('fake cluster for a log tree: every container file is enriched; labels app 
     containers: [...web, db, noisy],
     namespaces: { shop: { team: 'payments' } },
     pods: {
-      'shop/web-7d4b9c8f6d-x2x9z': { labels: { app: 'web', 'pod-template-hash': '7d4b9c8f6d' }, owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f6d' }, images: { app: 'nginx:1.25' } },
+      'shop/web-7d4b9c8f6d-x2x9z': {
+        labels: { app: 'web', 'pod-template-hash': '7d4b9c8f6d' },
+        owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f6d' },
+        images: { app: 'nginx:1.25' },
+      },
       'shop/db-0': { labels: { 'app.kubernetes.io/name': 'postgres' }, owner: { kind: 'StatefulSet', name: 'db' } },
       'load/load-gen-5f6b7c8d9e-abcde': { annotations: { 'logferry.io/exclude': 'true' } },
     },
@@ -55,8 +59,8 @@ test('fake cluster for a log tree: every container file is enriched; labels app 
   const acks = new FileAcks();
   const all = [...web, db, noisy];
   const records = all.flatMap((c) => acks.batch(fileOf(c.linkPath), 2, 200).records);
-  const out = (await enrichment.transform.process(records)) as LogRecord[];
-  assert.equal(out.length, 6, 'the excluded pod\'s 2 records are dropped');
+  const out = await enrichment.transform.process(records);
+  assert.equal(out.length, 6, "the excluded pod's 2 records are dropped");
   assert.equal(enrichment.transform.counters.excluded, 2);
   assert.equal(enrichment.transform.counters.metadataMissing, 0);
   const byContainer = new Map(out.map((r) => [r.meta.fields.containerName, JSON.parse('{' + r.meta.json + '}')]));
@@ -75,7 +79,13 @@ test('fake cluster for a log tree: every container file is enriched; labels app 
   assert.equal(postgres.kubernetes.labels.app, undefined);
   const encoder = new DocumentEncoder();
   enrichedDocs = out.map((r) => encoder.encode(r));
-  assert.deepEqual(cluster.api.requests.filter((r) => r.verb !== 'watch').map((r) => `${r.verb} ${r.resource}`).sort(), ['list namespaces', 'list pods']);
+  assert.deepEqual(
+    cluster.api.requests
+      .filter((r) => r.verb !== 'watch')
+      .map((r) => `${r.verb} ${r.resource}`)
+      .sort(),
+    ['list namespaces', 'list pods'],
+  );
 });
 
 test('Elasticsearch: dedotted label keys index side by side (`app` and `app.kubernetes.io/name`); dotted ones would conflict', async (t) => {

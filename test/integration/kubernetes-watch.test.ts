@@ -34,7 +34,7 @@ function assertListsWellFormed(fake: FakeKubeApiServer): void {
   assert.equal(fake.requests.filter((r) => r.verb === 'other').length, 0, 'no other requests, ever');
 }
 
-test('the cache follows adds, changes and deletes of this node\'s pods and namespace labels', async (t) => {
+test("the cache follows adds, changes and deletes of this node's pods and namespace labels", async (t) => {
   const fake = await cluster();
   const { service } = await startService(fake, { deletedPodGraceMs: 300 });
   t.after(async () => {
@@ -46,7 +46,15 @@ test('the cache follows adds, changes and deletes of this node\'s pods and names
   assert.equal(doc(service.lookup('shop', 'api', 'app')?.json).kubernetes.namespace_labels.team, 'payments');
   assert.equal(service.lookup('shop', 'other-node', 'app'), undefined, 'pods of other nodes are never seen');
 
-  const web = fake.addPod(deploymentPod({ namespace: 'shop', deployment: 'web', nodeName: 'node-a', labels: { 'app.kubernetes.io/name': 'web' }, containers: [{ name: 'app', image: 'nginx:1.25' }] }));
+  const web = fake.addPod(
+    deploymentPod({
+      namespace: 'shop',
+      deployment: 'web',
+      nodeName: 'node-a',
+      labels: { 'app.kubernetes.io/name': 'web' },
+      containers: [{ name: 'app', image: 'nginx:1.25' }],
+    }),
+  );
   const webName = web.metadata!.name!;
   await until(() => service.lookup('shop', webName, 'app') !== undefined, 5000, 'ADDED pod');
   const webDoc = doc(service.lookup('shop', webName, 'app')!.json);
@@ -110,7 +118,7 @@ test('bookmarks move the resourceVersion forward, so a cut after compaction need
     await fake.close();
   });
   for (let i = 0; i < 5; i++) fake.updatePod('shop', 'other-node', (p) => (p.metadata!.labels = { i: String(i) }));
-  assert.notEqual(service.stats().pods.resourceVersion, fake.resourceVersion, 'other nodes\' events are not seen');
+  assert.notEqual(service.stats().pods.resourceVersion, fake.resourceVersion, "other nodes' events are not seen");
   fake.sendBookmark();
   await until(() => service.stats().pods.resourceVersion === fake.resourceVersion, 5000, 'bookmark');
   assert.ok(service.stats().bookmarks >= 1);
@@ -129,7 +137,10 @@ test('410 Gone (as ERROR event, then as HTTP status): exactly one relist each, w
     await service.stop();
     await fake.close();
   });
-  for (const [round, asHttp] of [[1, false], [2, true]] as const) {
+  for (const [round, asHttp] of [
+    [1, false],
+    [2, true],
+  ] as const) {
     fake.goneAsHttpStatus = asHttp;
     fake.cutWatches();
     // While the agent is away: a pod comes, one goes, and the server forgets the history.

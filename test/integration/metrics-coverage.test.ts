@@ -95,7 +95,13 @@ describe('/metrics exports what the agent counts', () => {
 
     const journal = join(root, 'journal.jsonl');
     const entry = (i: number) =>
-      JSON.stringify({ __CURSOR: `s=m;i=${i}`, __REALTIME_TIMESTAMP: String(Date.now() * 1000 + i), PRIORITY: '6', _SYSTEMD_UNIT: 'kubelet.service', MESSAGE: `journal ${i}` }) + '\n';
+      JSON.stringify({
+        __CURSOR: `s=m;i=${i}`,
+        __REALTIME_TIMESTAMP: String(Date.now() * 1000 + i),
+        PRIORITY: '6',
+        _SYSTEMD_UNIT: 'kubelet.service',
+        MESSAGE: `journal ${i}`,
+      }) + '\n';
     writeFileSync(journal, [1, 2, 3].map(entry).join(''));
     const config = join(root, 'logferry.yaml');
     writeFileSync(
@@ -152,7 +158,9 @@ describe('/metrics exports what the agent counts', () => {
     const port = await until(
       'the endpoint',
       async () => {
-        const started = logs().split('\n').find((l) => l.includes('logferry agent started'));
+        const started = logs()
+          .split('\n')
+          .find((l) => l.includes('logferry agent started'));
         return started ? (JSON.parse(started).metricsPort as number) : undefined;
       },
       15_000,
@@ -161,10 +169,15 @@ describe('/metrics exports what the agent counts', () => {
     const scrape = async () => parseScrape((lastScrape = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()));
     const value = async (series: string) => (await scrape()).samples.get(series);
     const waitFor = (what: string, series: string, ok: (v: number) => boolean, timeoutMs = 20_000) =>
-      until(what, async () => {
-        const v = await value(series);
-        return v !== undefined && ok(v) ? v : undefined;
-      }, timeoutMs, logs);
+      until(
+        what,
+        async () => {
+          const v = await value(series);
+          return v !== undefined && ok(v) ? v : undefined;
+        },
+        timeoutMs,
+        logs,
+      );
 
     // Parser outcomes.
     await waitFor('the truncated line', 'logferry_parser_records_truncated_total', (v) => v === 1);
@@ -211,7 +224,13 @@ describe('/metrics exports what the agent counts', () => {
     assert.ok((s.samples.get('logferry_source_files_opened_total') ?? 0) >= 2, 'the new file after the rotation was opened');
     assert.ok((s.samples.get('logferry_sink_retries_total{sink="elasticsearch"}') ?? 0) >= 1);
     // Recovery counters exist (a restart would make them grow; the rotation tests cover their values).
-    for (const name of ['logferry_source_rotated_found_again_total', 'logferry_source_missed_rotations_total', 'logferry_source_copies_drained_total', 'logferry_journald_errors_total', 'logferry_journald_up']) {
+    for (const name of [
+      'logferry_source_rotated_found_again_total',
+      'logferry_source_missed_rotations_total',
+      'logferry_source_copies_drained_total',
+      'logferry_journald_errors_total',
+      'logferry_journald_up',
+    ]) {
       assert.ok(s.samples.has(name), `${name} exported`);
     }
     // Every logferry family has Prometheus-style help and a unit or _total where it counts.
@@ -248,7 +267,14 @@ describe('/metrics exports what the agent counts', () => {
     const missing = [...used].filter((name) => !exported(name));
     assert.deepEqual(missing, [], `dashboard queries series /metrics does not export: ${missing.join(', ')}`);
     // and the dashboard covers the series this issue made visible
-    for (const name of ['logferry_parser_records_truncated_total', 'logferry_elasticsearch_pending_bytes', 'logferry_elasticsearch_hosts_up', 'logferry_elasticsearch_request_failures_total', 'logferry_source_bytes_at_risk', 'logferry_journald_restarts_total']) {
+    for (const name of [
+      'logferry_parser_records_truncated_total',
+      'logferry_elasticsearch_pending_bytes',
+      'logferry_elasticsearch_hosts_up',
+      'logferry_elasticsearch_request_failures_total',
+      'logferry_source_bytes_at_risk',
+      'logferry_journald_restarts_total',
+    ]) {
       assert.ok(used.has(name), `dashboard shows ${name}`);
     }
   });

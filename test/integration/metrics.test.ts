@@ -20,7 +20,10 @@ describe('agent endpoint', () => {
     append(c, text);
     const config = join(dir, 'logferry.yaml');
     writeFileSync(config, 'server:\n  address: 127.0.0.1:0\n');
-    const agent = startAgentProcess({ args: ['run', '--root', dir, '--data-dir', join(dir, 'data'), '--config', config], env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: 'metrics-node', LOGFERRY_LOG_LEVEL: 'info' } });
+    const agent = startAgentProcess({
+      args: ['run', '--root', dir, '--data-dir', join(dir, 'data'), '--config', config],
+      env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: 'metrics-node', LOGFERRY_LOG_LEVEL: 'info' },
+    });
     t.after(async () => {
       agent.child.kill('SIGKILL');
       await agent.exited;
@@ -28,7 +31,10 @@ describe('agent endpoint', () => {
     let port: number | undefined;
     for (let i = 0; i < 50 && port === undefined; i++) {
       await sleep(100);
-      const started = agent.stderr().split('\n').find((l) => l.includes('logferry agent started'));
+      const started = agent
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('logferry agent started'));
       if (started) port = JSON.parse(started).metricsPort;
     }
     assert.ok(port, agent.stderr());

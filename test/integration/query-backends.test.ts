@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DocumentEncoder, utcDay } from '../../src/event/document.js';
-import type { LogRecord } from '../../src/event/record.js';
 import { resolveElasticsearchConfig } from '../../src/sinks/elasticsearch/config.js';
 import { ElasticsearchSink } from '../../src/sinks/elasticsearch/sink.js';
 import { LocalStoreSink } from '../../src/store/sink.js';
@@ -59,10 +58,20 @@ const CASES: Array<[string, string | undefined, QueryFlags]> = [
 
 /** The lead's fixture plus a kube-system pod (a value with a dash: one token for keyword, two for text). */
 function fixture(prefix: string): FixtureFile[] {
-  const dns = fileContext('/var/log/containers/coredns-5d78c9869d-x2x4z_kube-system_coredns.log', { namespace: 'kube-system', podName: 'coredns-5d78c9869d-x2x4z', containerName: 'coredns', nodeName: 'node-q', labels: { 'k8s-app': 'kube-dns' } }, `${prefix}dns-`);
+  const dns = fileContext(
+    '/var/log/containers/coredns-5d78c9869d-x2x4z_kube-system_coredns.log',
+    { namespace: 'kube-system', podName: 'coredns-5d78c9869d-x2x4z', containerName: 'coredns', nodeName: 'node-q', labels: { 'k8s-app': 'kube-dns' } },
+    `${prefix}dns-`,
+  );
   const records: RecordSpec[] = [
     { offset: 0, timestamp: '2026-11-24T10:00:04.000000004Z', stream: 'stdout', level: 'info', message: '[INFO] plugin/reload: Running configuration SHA512' },
-    { offset: 90, timestamp: '2026-11-24T10:00:11.000000011Z', stream: 'stderr', level: 'error', message: '[ERROR] plugin/errors: 2 example.org. A: read udp: i/o timeout' },
+    {
+      offset: 90,
+      timestamp: '2026-11-24T10:00:11.000000011Z',
+      stream: 'stderr',
+      level: 'error',
+      message: '[ERROR] plugin/errors: 2 example.org. A: read udp: i/o timeout',
+    },
   ];
   return [...queryFixture(prefix), { file: dns, records }];
 }
@@ -97,7 +106,7 @@ describe('query backends give the same answers', () => {
     local = new LocalStoreBackend(dataDir);
     if (!url) return;
     // Through the sink: logferry's template, daily indices, create with the deterministic ids.
-    const config = resolveElasticsearchConfig({ hosts: [url], index } as never, {})!;
+    const config = resolveElasticsearchConfig({ hosts: [url], index }, {})!;
     const sink = new ElasticsearchSink(config);
     await sink.start();
     for (const f of fixture('q')) sink.write(makeBatch(counter, f.file, f.records));
@@ -108,7 +117,7 @@ describe('query backends give the same answers', () => {
     const encoder = new DocumentEncoder();
     let bulk = '';
     for (const f of fixture('q')) {
-      for (const record of makeBatch(counter, f.file, f.records) as LogRecord[]) {
+      for (const record of makeBatch(counter, f.file, f.records)) {
         bulk += JSON.stringify({ create: { _index: `${dynamicIndex}-${utcDay(record.timestamp)}`, _id: record.id } }) + '\n' + encoder.encode(record) + '\n';
       }
     }
@@ -127,12 +136,19 @@ describe('query backends give the same answers', () => {
   it('local store: every filter and text syntax', async () => {
     const messages = async (text: string | undefined, flags: QueryFlags) => (await local.search(buildQuery(text, flags))).map((r) => r.doc.message);
     assert.equal((await messages(undefined, {})).length, 10);
-    assert.deepEqual(await messages(undefined, { namespace: 'shop', oldestFirst: true }), ['GET /healthz 200 in 3ms', 'GET /cart 200 in 12ms', 'upstream connection reset by peer']);
+    assert.deepEqual(await messages(undefined, { namespace: 'shop', oldestFirst: true }), [
+      'GET /healthz 200 in 3ms',
+      'GET /cart 200 in 12ms',
+      'upstream connection reset by peer',
+    ]);
     assert.deepEqual(await messages('"card expired"', {}), ['payment declined order=18 card expired']);
     assert.deepEqual(await messages('payment -declined', {}), ['payment accepted order=17']);
     assert.deepEqual(await messages(undefined, { selector: 'app.kubernetes.io/name=web', level: 'error' }), ['upstream connection reset by peer']);
     assert.deepEqual(await messages('json.user.id:u2', {}), ['payment declined order=18 card expired']);
-    assert.deepEqual(await messages(undefined, { limit: '2' }), ['[ERROR] plugin/errors: 2 example.org. A: read udp: i/o timeout', 'connection pool resized to 20']);
+    assert.deepEqual(await messages(undefined, { limit: '2' }), [
+      '[ERROR] plugin/errors: 2 example.org. A: read udp: i/o timeout',
+      'connection pool resized to 20',
+    ]);
   });
 
   for (const [mapping, get] of [

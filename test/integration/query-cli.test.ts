@@ -56,19 +56,28 @@ describe('logferry search / tail', () => {
   it('prints kubectl-style lines, oldest at the top, without colour when not on a terminal', () => {
     const { code, stdout, stderr } = run(['search', 'connection', '--limit', '5'], { cwd });
     assert.equal(code, 0, stderr);
-    assert.equal(stdout, [
-      'shop/web-1/nginx 2026-11-24T10:00:09.000000009Z ERROR upstream connection reset by peer',
-      'billing/api-7/api 2026-11-24T10:00:10.000000010Z INFO connection pool resized to 20',
-      '',
-    ].join('\n'));
+    assert.equal(
+      stdout,
+      [
+        'shop/web-1/nginx 2026-11-24T10:00:09.000000009Z ERROR upstream connection reset by peer',
+        'billing/api-7/api 2026-11-24T10:00:10.000000010Z INFO connection pool resized to 20',
+        '',
+      ].join('\n'),
+    );
     assert.doesNotMatch(stdout, /\x1b\[/);
   });
 
   it('--output json prints one document per line with its _id; filters combine', () => {
     const { code, stdout } = run(['search', '--output', 'json', '-n', 'billing', '-l', 'app=api', '--oldest-first', '--data-dir', dataDir]);
     assert.equal(code, 0);
-    const docs = stdout.trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(docs.map((d) => d._id), ['capi-0', 'capi-100', 'capi-200']);
+    const docs = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      docs.map((d) => d._id),
+      ['capi-0', 'capi-100', 'capi-200'],
+    );
     assert.equal(docs[1].json.user.id, 'u2');
     assert.equal(docs[1].kubernetes.labels.tier, 'backend');
     assert.equal(docs[1].log.file.path, '/var/log/containers/api-7_billing_api.log');
@@ -119,7 +128,7 @@ describe('logferry search / tail', () => {
   it('with ELASTICSEARCH_HOSTS set, searches Elasticsearch and prints the same', async (t) => {
     const url = sharedElasticsearch(t);
     if (!url) return;
-    const config = resolveElasticsearchConfig({ hosts: [url], index } as never, {})!;
+    const config = resolveElasticsearchConfig({ hosts: [url], index }, {})!;
     const sink = new ElasticsearchSink(config);
     await sink.start();
     const counter = new AckCounter();
@@ -131,15 +140,28 @@ describe('logferry search / tail', () => {
     const fromLocal = run(args, { cwd });
     assert.equal(fromEs.code, 0, fromEs.stderr);
     assert.equal(fromEs.stdout.trim().split('\n').length, 2);
-    assert.deepEqual(fromEs.stdout.split('\n').map((l) => l && JSON.parse(l)), fromLocal.stdout.split('\n').map((l) => l && JSON.parse(l)));
+    assert.deepEqual(
+      fromEs.stdout.split('\n').map((l) => l && JSON.parse(l)),
+      fromLocal.stdout.split('\n').map((l) => l && JSON.parse(l)),
+    );
   });
 
   it('tail prints the last N records; tail -f then prints new ones as they are stored', async () => {
     const last = run(['tail', '--lines', '3'], { cwd });
     assert.equal(last.code, 0);
-    assert.deepEqual(last.stdout.trim().split('\n').map((l) => l.split(' ').slice(3).join(' ')), ['checkpoint complete: wrote 12 buffers', 'upstream connection reset by peer', 'connection pool resized to 20']);
+    assert.deepEqual(
+      last.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').slice(3).join(' ')),
+      ['checkpoint complete: wrote 12 buffers', 'upstream connection reset by peer', 'connection pool resized to 20'],
+    );
 
-    const child = spawn(process.execPath, [BIN, 'tail', '-f', '--lines', '1', '-n', 'shop', '--interval', '100'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'tail', '-f', '--lines', '1', '-n', 'shop', '--interval', '100'], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

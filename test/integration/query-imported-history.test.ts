@@ -42,7 +42,10 @@ describe('imported history in the local store', () => {
     assert.equal(all.code, 0, all.stderr);
     assert.equal(all.lines.length, 2002, 'every imported record is searchable');
     const words = search(['history seq=1000', '-n', 'billing', '--data-dir', dataDir, '--output', 'json']);
-    assert.deepEqual(words.lines.map((line) => JSON.parse(line).message), ['history api-2 seq=1000']);
+    assert.deepEqual(
+      words.lines.map((line) => JSON.parse(line).message),
+      ['history api-2 seq=1000'],
+    );
     // --since is about the records' own time: none of them is from the last day, all from the last ten.
     assert.equal(search(['--data-dir', dataDir, '--since', '1d', '--limit', '10000']).lines.length, 0);
     assert.equal(search(['--data-dir', dataDir, '--since', '10d', '--limit', '10000']).lines.length, 2002);

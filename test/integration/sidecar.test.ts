@@ -85,7 +85,14 @@ describe('sidecar mode', () => {
     writeFileSync(join(logs, 'app.log'), 'started\n');
     const sidecar = startAgentProcess({
       args: ['run', '--profile', 'sidecar', '--data-dir', join(dir, 'idle-state')],
-      env: { ELASTICSEARCH_HOSTS: url, NODE_NAME: 'idle', POD_NAME: 'p', POD_NAMESPACE: 'n', LOGFERRY_PATHS: join(logs, '*.log'), NODE_OPTIONS: SIDECAR_NODE_OPTIONS },
+      env: {
+        ELASTICSEARCH_HOSTS: url,
+        NODE_NAME: 'idle',
+        POD_NAME: 'p',
+        POD_NAMESPACE: 'n',
+        LOGFERRY_PATHS: join(logs, '*.log'),
+        NODE_OPTIONS: SIDECAR_NODE_OPTIONS,
+      },
     });
     // Idle means settled: start-up garbage (config, templates, module compilation) is returned to the
     // system by V8's memory reducer some seconds after the process goes quiet.

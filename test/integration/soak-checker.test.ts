@@ -17,7 +17,8 @@ it('soak checker: counts lost, duplicated, cut, piece-without-start and missing-
   t.after(() => deleteIndices(url, index));
   await esRequest(url, 'PUT', `/${index}`, { mappings: { properties: { host: { properties: { name: { type: 'keyword' } } } } } });
   const expected = { app: 'web', podIp: '10.0.0.1', image: 'registry.example.com/web:1' };
-  const container = (tag: string, written: number) => ({ tag, written, longWritten: 0, expected, podKey: `shop/${tag}`, createdAfterKubeRestart: tag === 'ckb' }) as SoakContainer;
+  const container = (tag: string, written: number) =>
+    ({ tag, written, longWritten: 0, expected, podKey: `shop/${tag}`, createdAfterKubeRestart: tag === 'ckb' }) as SoakContainer;
   const good = (marker: string) => ({
     message: messageShape(marker).text,
     host: { name: node },
@@ -51,11 +52,8 @@ it('soak checker: counts lost, duplicated, cut, piece-without-start and missing-
   assert.equal(report.extraCopies, 1);
   assert.equal(report.cut, 3, report.samples.cut.join('\n'));
   assert.equal(report.withoutMetadata, 2);
-  assert.deepEqual(
-    report.podsWithoutMetadata.map((p) => [p.pod, p.afterKubeRestart]).sort(),
-    [
-      ['shop/cka', false],
-      ['shop/ckb', true],
-    ],
-  );
+  assert.deepEqual(report.podsWithoutMetadata.map((p) => [p.pod, p.afterKubeRestart]).sort(), [
+    ['shop/cka', false],
+    ['shop/ckb', true],
+  ]);
 });

@@ -69,7 +69,10 @@ export async function checkDelivery(esUrl: string, nodeName: string, containers:
       if (starts.length !== 1) {
         // A piece without its start (0 markers), or records glued together (2+): not what was written.
         report.cut++;
-        sample(report.samples.cut, `${starts.length === 0 ? 'piece without its start' : `${starts.length} records in one`} (${message.length} chars, traces ${[...traces].slice(0, 3).join(',')}): ${message.slice(0, 100)}`);
+        sample(
+          report.samples.cut,
+          `${starts.length === 0 ? 'piece without its start' : `${starts.length} records in one`} (${message.length} chars, traces ${[...traces].slice(0, 3).join(',')}): ${message.slice(0, 100)}`,
+        );
       }
       for (const marker of starts) {
         const dash = marker.lastIndexOf('-');
@@ -96,7 +99,10 @@ export async function checkDelivery(esUrl: string, nodeName: string, containers:
           const pod = missingByPod.get(c.podKey) ?? { records: 0, afterKubeRestart: c.createdAfterKubeRestart };
           pod.records++;
           missingByPod.set(c.podKey, pod);
-          sample(report.samples.metadata, `${marker} (${c.podKey}): labels.app=${labels?.app} pod.ip=${source.kubernetes?.pod?.ip} image=${source.container?.image?.name}`);
+          sample(
+            report.samples.metadata,
+            `${marker} (${c.podKey}): labels.app=${labels?.app} pod.ip=${source.kubernetes?.pod?.ip} image=${source.container?.image?.name}`,
+          );
         }
       }
     }

@@ -37,7 +37,16 @@ const REJECTED = {
 };
 
 export class FaultProxy {
-  readonly stats: ProxyStats = { requests: 0, bulkRequests: 0, partialBulks: 0, itemsRejected: 0, answered503: 0, answered429: 0, connectionsCut: 0, upstreamErrors: 0 };
+  readonly stats: ProxyStats = {
+    requests: 0,
+    bulkRequests: 0,
+    partialBulks: 0,
+    itemsRejected: 0,
+    answered503: 0,
+    answered429: 0,
+    connectionsCut: 0,
+    upstreamErrors: 0,
+  };
   private mode: ProxyMode = 'forward';
   private itemFraction = 0.3;
   private port = 0;
@@ -46,7 +55,10 @@ export class FaultProxy {
   private readonly upstream: URL;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
-  private constructor(upstreamUrl: string, private readonly rng: Rng) {
+  private constructor(
+    upstreamUrl: string,
+    private readonly rng: Rng,
+  ) {
     this.upstream = new URL(upstreamUrl);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
@@ -120,7 +132,10 @@ export class FaultProxy {
     const mode = this.mode;
     if (mode === '503') {
       this.stats.answered503++;
-      return this.json(res, 503, { error: { root_cause: [{ type: 'master_not_discovered_exception', reason: null }], type: 'master_not_discovered_exception', reason: null }, status: 503 });
+      return this.json(res, 503, {
+        error: { root_cause: [{ type: 'master_not_discovered_exception', reason: null }], type: 'master_not_discovered_exception', reason: null },
+        status: 503,
+      });
     }
     if (mode === '429' && bulk) {
       this.stats.answered429++;
@@ -170,12 +185,15 @@ export class FaultProxy {
         const value = from[name];
         if (typeof value === 'string') headers[name] = value;
       }
-      const upstream = httpRequest({ host: this.upstream.hostname, port: this.upstream.port, method, path, headers, agent: this.agent, timeout: 120_000 }, (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }));
-        answer.on('error', () => resolve(undefined));
-      });
+      const upstream = httpRequest(
+        { host: this.upstream.hostname, port: this.upstream.port, method, path, headers, agent: this.agent, timeout: 120_000 },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }));
+          answer.on('error', () => resolve(undefined));
+        },
+      );
       upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
       upstream.on('error', () => {
         this.stats.upstreamErrors++;

@@ -59,7 +59,11 @@ export function formatReport(r: SoakResult): string {
   for (const [name, list] of samples) if (list.length > 0) lines.push('', `${name}, first ${list.length}:`, ...list.map((s) => `  ${s}`));
   if (c.lostByContainer.length > 0) lines.push('', 'lost by container:', ...c.lostByContainer.map((l) => `  ${l.tag}: ${l.lost} of ${l.written}`));
   if (c.podsWithoutMetadata.length > 0) {
-    lines.push('', 'pods with records lacking metadata:', ...c.podsWithoutMetadata.map((p) => `  ${p.pod}: ${p.records}${p.afterKubeRestart ? ' (created < 5 s after an API server restart)' : ''}`));
+    lines.push(
+      '',
+      'pods with records lacking metadata:',
+      ...c.podsWithoutMetadata.map((p) => `  ${p.pod}: ${p.records}${p.afterKubeRestart ? ' (created < 5 s after an API server restart)' : ''}`),
+    );
   }
   if (r.harnessErrors.length > 0) lines.push('', 'harness errors:', ...r.harnessErrors.map((e) => `  ${e}`));
   if (r.failed) lines.push('', `agent logs and configs kept in ${r.workDir}`);

@@ -138,15 +138,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
               // Killed by the signal itself: it came before the agent set its handler (it sets it once started).
               if (ended.exit?.signal === 'SIGTERM') count('agent SIGTERM before its handler was set');
               else count(grace < 25_000 ? 'agent SIGTERM, short grace' : 'agent SIGTERM');
-              log(`  agent life ${ended.index} stopped by SIGTERM (grace ${grace} ms) in ${Date.now() - started} ms, exit ${ended.exit?.code ?? ended.exit?.signal}`);
+              log(
+                `  agent life ${ended.index} stopped by SIGTERM (grace ${grace} ms) in ${Date.now() - started} ms, exit ${ended.exit?.code ?? ended.exit?.signal}`,
+              );
             }
             await sleep(event.restartAfterMs);
             supervisor!.start();
           });
         case 'es-outage':
         case 'es-429':
-          count(event.kind === 'es-outage' ? `ES ${event.mode === 'refuse' ? 'refused' : '503'}` : `ES 429 ${event.mode === 'request' ? 'whole request' : 'per item'}`);
-          await proxy!.setMode(event.kind === 'es-outage' ? event.mode : event.mode === 'request' ? '429' : 'items429', { itemFraction: event.kind === 'es-429' ? event.itemFraction : undefined });
+          count(
+            event.kind === 'es-outage'
+              ? `ES ${event.mode === 'refuse' ? 'refused' : '503'}`
+              : `ES 429 ${event.mode === 'request' ? 'whole request' : 'per item'}`,
+          );
+          await proxy!.setMode(event.kind === 'es-outage' ? event.mode : event.mode === 'request' ? '429' : 'items429', {
+            itemFraction: event.kind === 'es-429' ? event.itemFraction : undefined,
+          });
           await sleep(event.durationMs);
           return proxy!.setMode('forward');
         case 'kube-restart':
@@ -182,7 +190,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const pending: Promise<void>[] = [];
     for (const [i, event] of plan.events.entries()) {
       await sleep(runStart + event.at - Date.now());
-      log(`[${((Date.now() - runStart) / 1000).toFixed(1).padStart(6)}s] ${describeEvent(event).trim().replace(/^[\d.]+s /, '')}`);
+      log(
+        `[${((Date.now() - runStart) / 1000).toFixed(1).padStart(6)}s] ${describeEvent(event)
+          .trim()
+          .replace(/^[\d.]+s /, '')}`,
+      );
       pending.push(
         execute(event, rng.fork(`event-${i}`)).catch((error: Error) => {
           harnessErrors.push(`${event.kind} at ${event.at} ms: ${error.stack ?? error.message}`);

@@ -68,7 +68,13 @@ function makePod(rng: Rng, index: number, running: boolean): PodPlan {
 }
 
 /** Events of one track, spaced by random gaps; `make` returns the event and how long it occupies the track. */
-function track(rng: Rng, durationMs: number, first: [number, number], gap: [number, number], make: (at: number) => { event: FaultEvent; busyMs: number } | undefined): FaultEvent[] {
+function track(
+  rng: Rng,
+  durationMs: number,
+  first: [number, number],
+  gap: [number, number],
+  make: (at: number) => { event: FaultEvent; busyMs: number } | undefined,
+): FaultEvent[] {
   const events: FaultEvent[] = [];
   let at = rng.int(first[0], first[1]);
   for (let guard = 0; guard < 10_000 && at < durationMs; guard++) {
@@ -108,7 +114,10 @@ export function makePlan(seed: number, durationMs: number): SoakPlan {
 
   const kubeRng = root.fork('kube');
   const kube: FaultEvent[] = [];
-  for (const event of track(kubeRng, durationMs, [15_000, 40_000], [25_000, 50_000], (at) => ({ event: { at, kind: 'kube-restart', downMs: kubeRng.int(0, 4_000) }, busyMs: 4_000 }))) {
+  for (const event of track(kubeRng, durationMs, [15_000, 40_000], [25_000, 50_000], (at) => ({
+    event: { at, kind: 'kube-restart', downMs: kubeRng.int(0, 4_000) },
+    busyMs: 4_000,
+  }))) {
     kube.push(event);
     // Pods created just after an API server restart: where metadata is known to go missing.
     if (event.kind === 'kube-restart' && kubeRng.chance(0.6)) {
@@ -119,7 +128,14 @@ export function makePlan(seed: number, durationMs: number): SoakPlan {
 
   const rotRng = root.fork('rotation');
   const rotations = track(rotRng, durationMs, [5_000, 15_000], [8_000, 20_000], (at) => ({
-    event: { at, kind: 'rotation-burst', containers: rotRng.int(1, 3), rotations: rotRng.int(2, 4), spacingMs: rotRng.int(20, 400), linesBetween: rotRng.int(5, 50) },
+    event: {
+      at,
+      kind: 'rotation-burst',
+      containers: rotRng.int(1, 3),
+      rotations: rotRng.int(2, 4),
+      spacingMs: rotRng.int(20, 400),
+      linesBetween: rotRng.int(5, 50),
+    },
     busyMs: 1_500,
   }));
 

@@ -43,15 +43,21 @@ export function register(program: Command): void {
     .option('--classic-sidecar', 'add the sidecar to containers[] instead of as a native sidecar (Kubernetes before 1.29; not for Jobs)')
     .action(async (flags: InjectFlags) => {
       if (flags.esHost === undefined && flags.esSecret === undefined) {
-        throw new UsageError('--es-host: where is Elasticsearch? Give --es-host HOST [--es-port PORT], or --es-secret NAME for a Secret holding ELASTICSEARCH_HOSTS (and credentials)');
+        throw new UsageError(
+          '--es-host: where is Elasticsearch? Give --es-host HOST [--es-port PORT], or --es-secret NAME for a Secret holding ELASTICSEARCH_HOSTS (and credentials)',
+        );
       }
       const port = checkElasticsearchFlags(flags);
-      if (flags.image !== undefined && !/^\S+$/.test(flags.image)) throw new UsageError(`--image: an image reference without spaces (got ${JSON.stringify(flags.image)})`);
+      if (flags.image !== undefined && !/^\S+$/.test(flags.image))
+        throw new UsageError(`--image: an image reference without spaces (got ${JSON.stringify(flags.image)})`);
       const { inject } = await import('../../deploy/inject.js');
       const text = await readInput(flags.file);
       process.stdout.write(
         inject(text, {
-          paths: flags.path.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean),
+          paths: flags.path
+            .flatMap((p) => p.split(','))
+            .map((p) => p.trim())
+            .filter(Boolean),
           image: flags.image,
           esHost: flags.esHost,
           esPort: port,

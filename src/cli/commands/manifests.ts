@@ -29,7 +29,8 @@ export function parseNodeSelector(value: string): Record<string, string> {
     const key = part.slice(0, eq).trim();
     const label = part.slice(eq + 1).trim();
     if (!LABEL_KEY.test(key)) throw new UsageError(`--node-selector: ${JSON.stringify(key)} is not a valid label key`);
-    if (!LABEL_VALUE.test(label)) throw new UsageError(`--node-selector: ${JSON.stringify(label)} is not a valid label value (63 characters, alphanumerics, - _ .)`);
+    if (!LABEL_VALUE.test(label))
+      throw new UsageError(`--node-selector: ${JSON.stringify(label)} is not a valid label value (63 characters, alphanumerics, - _ .)`);
     out[key] = label;
   }
   return out;
@@ -39,12 +40,14 @@ export function parseNodeSelector(value: string): Record<string, string> {
 export function checkElasticsearchFlags(flags: { esHost?: string; esPort: string; esScheme?: string; esSecret?: string }): number {
   const port = Number(flags.esPort);
   if (!/^\d+$/.test(flags.esPort) || port < 1 || port > 65535) throw new UsageError(`--es-port: 1-65535 (got ${JSON.stringify(flags.esPort)})`);
-  if (flags.esScheme !== undefined && flags.esScheme !== 'http' && flags.esScheme !== 'https') throw new UsageError(`--es-scheme: http or https (got ${JSON.stringify(flags.esScheme)})`);
+  if (flags.esScheme !== undefined && flags.esScheme !== 'http' && flags.esScheme !== 'https')
+    throw new UsageError(`--es-scheme: http or https (got ${JSON.stringify(flags.esScheme)})`);
   // The agent takes ELASTICSEARCH_HOST without scheme or port (they have their own variables).
   if (flags.esHost !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(flags.esHost)) {
     throw new UsageError(`--es-host: a host name or address without scheme or port (got ${JSON.stringify(flags.esHost)})`);
   }
-  if (flags.esSecret !== undefined && !DNS_SUBDOMAIN.test(flags.esSecret)) throw new UsageError(`--es-secret: not a valid Secret name (got ${JSON.stringify(flags.esSecret)})`);
+  if (flags.esSecret !== undefined && !DNS_SUBDOMAIN.test(flags.esSecret))
+    throw new UsageError(`--es-secret: not a valid Secret name (got ${JSON.stringify(flags.esSecret)})`);
   return port;
 }
 
@@ -65,10 +68,13 @@ export function register(program: Command): void {
     .action(async (flags: ManifestsFlags) => {
       const port = checkElasticsearchFlags(flags);
       if (flags.esHost === undefined && flags.esSecret === undefined && flags.kustomizeDir === undefined) {
-        throw new UsageError('--es-host: where is Elasticsearch? Give --es-host HOST [--es-port PORT], or --es-secret NAME for a Secret holding ELASTICSEARCH_HOSTS');
+        throw new UsageError(
+          '--es-host: where is Elasticsearch? Give --es-host HOST [--es-port PORT], or --es-secret NAME for a Secret holding ELASTICSEARCH_HOSTS',
+        );
       }
       if (!DNS_LABEL.test(flags.namespace)) throw new UsageError(`--namespace: not a valid namespace name (got ${JSON.stringify(flags.namespace)})`);
-      if (flags.image !== undefined && !/^\S+$/.test(flags.image)) throw new UsageError(`--image: an image reference without spaces (got ${JSON.stringify(flags.image)})`);
+      if (flags.image !== undefined && !/^\S+$/.test(flags.image))
+        throw new UsageError(`--image: an image reference without spaces (got ${JSON.stringify(flags.image)})`);
       if (flags.seedLabels && flags.nodeSelector !== undefined) throw new UsageError('--seed-labels and --node-selector: give one of them');
       const { buildManifests, SEED_NODE_SELECTOR } = await import('../../deploy/objects.js');
       const { toYamlDocuments, writeKustomizeBase } = await import('../../deploy/render.js');

@@ -28,7 +28,7 @@ export function register(program: Command): void {
         '',
         'Without Elasticsearch (ELASTICSEARCH_*), records go to the local store under --data-dir. It keeps a record',
         'for output.local.retentionDays (default 7) days from when it was stored, whatever its own @timestamp, so',
-        'old logs read now (--oneshot over last week\'s files) stay searchable that long; over output.local.maxBytes',
+        "old logs read now (--oneshot over last week's files) stay searchable that long; over output.local.maxBytes",
         '(default 2 GiB) what was stored first goes first.',
         '',
         'With --oneshot the last line on stderr sums up the run (stored, dead-lettered, files skipped or unreadable,',
@@ -48,13 +48,14 @@ export function register(program: Command): void {
         if (!options.oneshot) throw new UsageError('--output-timeout: only with --oneshot (a running agent waits for its output as long as it takes)');
         const { parseDuration } = await import('../../agent/output-watch.js');
         outputTimeoutMs = parseDuration(options.outputTimeout);
-        if (outputTimeoutMs === undefined || outputTimeoutMs <= 0) throw new UsageError(`--output-timeout: expected a duration such as 90s or 10m (got ${JSON.stringify(options.outputTimeout)})`);
+        if (outputTimeoutMs === undefined || outputTimeoutMs <= 0)
+          throw new UsageError(`--output-timeout: expected a duration such as 90s or 10m (got ${JSON.stringify(options.outputTimeout)})`);
       }
       const { loadConfig } = await import('../../config/load.js');
       const config = await loadConfig({
         configFile: options.config,
         env: process.env,
-        overrides: { dataDir: options.dataDir, profile: options.profile as 'node' | 'sidecar' | undefined },
+        overrides: { dataDir: options.dataDir, profile: options.profile },
       });
       const { claimDataDir, printConfigWarnings } = await import('../data-dir.js');
       printConfigWarnings(config);

@@ -81,8 +81,10 @@ export function multilineRule(options: MultilineOptions): MultilineRule {
     return startRule(compile(options, 'start'));
   }
   if (options.preset !== undefined) {
-    if (!isBuiltin(options.preset)) throw new MultilineConfigError(`multiline.preset: expected java, python, go or nodejs, got ${JSON.stringify(options.preset)}`);
-    if (options.start !== undefined || options.continue !== undefined) throw new MultilineConfigError('multiline: give either `preset` or `start` / `continue`, not both');
+    if (!isBuiltin(options.preset))
+      throw new MultilineConfigError(`multiline.preset: expected java, python, go or nodejs, got ${JSON.stringify(options.preset)}`);
+    if (options.start !== undefined || options.continue !== undefined)
+      throw new MultilineConfigError('multiline: give either `preset` or `start` / `continue`, not both');
     return BUILTIN_RULES[options.preset];
   }
   const start = options.start !== undefined ? compile(options.start, 'start') : undefined;

@@ -39,7 +39,7 @@ describe('BulkBatch', () => {
       for (let i = 0; i < b.count; i++) {
         assert.equal(JSON.parse(b.documentAt(i)).message, held[k][i].message);
         assert.equal(JSON.parse(b.actionAt(i)).create._id, held[k][i].id);
-        assert.equal(b.acks[i], held[k][i].batch, 'each line keeps its record\'s acknowledgement');
+        assert.equal(b.acks[i], held[k][i].batch, "each line keeps its record's acknowledgement");
       }
       total += b.count;
     }
@@ -76,7 +76,15 @@ describe('BulkBatch', () => {
     assert.equal(JSON.parse(retry.documentAt(1)).message, 'line 3 ü');
     assert.equal(retry.generation, 7);
     assert.equal(retry.attempt, 1);
-    assert.equal(retry.body().toString(), source.body().toString().split('\n').filter((_, i) => i === 2 || i === 3 || i === 6 || i === 7).join('\n') + '\n');
+    assert.equal(
+      retry.body().toString(),
+      source
+        .body()
+        .toString()
+        .split('\n')
+        .filter((_, i) => i === 2 || i === 3 || i === 6 || i === 7)
+        .join('\n') + '\n',
+    );
   });
 
   it('buffers go back to the pool and are reused', () => {

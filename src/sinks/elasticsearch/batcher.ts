@@ -141,7 +141,12 @@ export class BulkBatch {
  * Lines made on the side (dead letters) into as few batches as the byte bound allows, each sized to what
  * it holds. `make(capacity)` creates a batch.
  */
-export function packLines(lines: ReadonlyArray<{ action: string; document: string }>, acks: readonly AckBatch[], maxBytes: number, make: (capacity: number) => BulkBatch): BulkBatch[] {
+export function packLines(
+  lines: ReadonlyArray<{ action: string; document: string }>,
+  acks: readonly AckBatch[],
+  maxBytes: number,
+  make: (capacity: number) => BulkBatch,
+): BulkBatch[] {
   let total = 0;
   for (const line of lines) total += Buffer.byteLength(line.action) + Buffer.byteLength(line.document) + 1;
   const capacity = Math.min(total, maxBytes);

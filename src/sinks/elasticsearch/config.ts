@@ -54,7 +54,12 @@ export const elasticsearchSinkConfigSchema = z.strictObject({
   /** install the index templates at start (`false` when the cluster's templates are managed elsewhere) */
   installTemplate: z.boolean().default(true),
   /** a bulk request is sent once its body would pass this many bytes (uncompressed NDJSON) */
-  bulkMaxBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(5 * 1024 * 1024),
+  bulkMaxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
   /** ... or once it holds this many records */
   bulkMaxRecords: z.number().int().min(1).max(1_000_000).default(10_000),
   /** ... or this long after its first record */
@@ -75,7 +80,12 @@ export const elasticsearchSinkConfigSchema = z.strictObject({
   /** a host that failed to answer is probed again after this long (doubling up to the retry cap) */
   deadHostRetryMs: z.number().int().min(10).default(5_000),
   /** an answer longer than this fails its request (bulk answers are kilobytes; search pages are bounded by --limit) */
-  maxResponseBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   /** send credentials to an http:// host that is not this machine (they travel in clear text): must be explicit */
   allowInsecureCredentials: z.boolean().default(false),
 });
@@ -110,7 +120,8 @@ function formatIssues(error: z.ZodError, input: unknown): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-      if (issue.code === 'unrecognized_keys') return `${FILE}${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      if (issue.code === 'unrecognized_keys')
+        return `${FILE}${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       let value: unknown = input;
       for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
       return `${FILE}${path}: ${issue.message} (got ${value === undefined ? 'nothing' : JSON.stringify(value)})`;
@@ -127,7 +138,8 @@ function readCa(file: string, key: string): string {
   } catch (error) {
     throw new UsageError(`${key}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${key}: not a PEM certificate (no BEGIN CERTIFICATE line in ${JSON.stringify(file)})`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`${key}: not a PEM certificate (no BEGIN CERTIFICATE line in ${JSON.stringify(file)})`);
   return text;
 }
 
@@ -179,7 +191,12 @@ export function resolveElasticsearchConfig(fromFile: ElasticsearchFileInput | un
 
   const envAuth = fromEnv.username !== undefined || fromEnv.password !== undefined || fromEnv.apiKey !== undefined;
   const authFrom = envAuth
-    ? { username: fromEnv.username, password: fromEnv.password, apiKey: fromEnv.apiKey, names: [ENV_VARS.ELASTICSEARCH_USERNAME, ENV_VARS.ELASTICSEARCH_PASSWORD, ENV_VARS.ELASTICSEARCH_API_KEY] }
+    ? {
+        username: fromEnv.username,
+        password: fromEnv.password,
+        apiKey: fromEnv.apiKey,
+        names: [ENV_VARS.ELASTICSEARCH_USERNAME, ENV_VARS.ELASTICSEARCH_PASSWORD, ENV_VARS.ELASTICSEARCH_API_KEY],
+      }
     : { ...file.auth, names: [`${FILE}.auth.username`, `${FILE}.auth.password`, `${FILE}.auth.apiKey`] };
   const [userKey, passwordKey, apiKeyKey] = authFrom.names;
   let auth: ElasticsearchAuth | undefined;
@@ -199,7 +216,8 @@ export function resolveElasticsearchConfig(fromFile: ElasticsearchFileInput | un
   const tls: ElasticsearchTls = { ca, caFile, verify: fromEnv.verify ?? file.tls?.verify ?? true };
 
   const allowInsecureCredentials = fromEnv.allowInsecureCredentials ?? file.allowInsecureCredentials;
-  if (!allowInsecureCredentials) refuseCredentialsInClear(hosts, hostsFrom, auth !== undefined ? (auth.kind === 'apiKey' ? apiKeyKey : passwordKey) : undefined);
+  if (!allowInsecureCredentials)
+    refuseCredentialsInClear(hosts, hostsFrom, auth !== undefined ? (auth.kind === 'apiKey' ? apiKeyKey : passwordKey) : undefined);
 
   const { hosts: _hosts, auth: _auth, tls: _tls, ...rest } = file;
   return { ...rest, allowInsecureCredentials, hosts, hostsFrom, auth, tls };

@@ -9,6 +9,7 @@
  */
 import { utcDay } from '../../event/document.js';
 import type { BulkItemResult } from './retry.js';
+import type { JsonObject } from '../../core/json.js';
 
 /** Longer documents are cut (and flagged): a dead letter must not be rejected for its size in turn. */
 export const MAX_DEAD_DOCUMENT_CHARS = 1024 * 1024;
@@ -52,10 +53,10 @@ export function recordInfo(action: string, document: string): RecordInfo {
   } catch {
     id = '';
   }
-  let doc: Record<string, any> = {};
+  let doc: JsonObject = {};
   try {
     const parsed: unknown = JSON.parse(document);
-    if (parsed !== null && typeof parsed === 'object') doc = parsed as Record<string, any>;
+    if (parsed !== null && typeof parsed === 'object') doc = parsed;
   } catch {
     // not JSON (a bug upstream): the dead letter still carries it as a string
   }

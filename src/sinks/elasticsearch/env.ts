@@ -107,8 +107,12 @@ export function readElasticsearchEnv(env: NodeJS.ProcessEnv): ElasticsearchEnvSe
     // The plain host variable pairs with its own port variable; a port from the other family is still used.
     const portVar =
       hostVar === ENV_VARS.ELASTICSEARCH_HOST
-        ? get(env, ENV_VARS.ELASTICSEARCH_PORT) !== undefined ? ENV_VARS.ELASTICSEARCH_PORT : ENV_VARS.FLUENT_ELASTICSEARCH_PORT
-        : get(env, ENV_VARS.FLUENT_ELASTICSEARCH_PORT) !== undefined ? ENV_VARS.FLUENT_ELASTICSEARCH_PORT : ENV_VARS.ELASTICSEARCH_PORT;
+        ? get(env, ENV_VARS.ELASTICSEARCH_PORT) !== undefined
+          ? ENV_VARS.ELASTICSEARCH_PORT
+          : ENV_VARS.FLUENT_ELASTICSEARCH_PORT
+        : get(env, ENV_VARS.FLUENT_ELASTICSEARCH_PORT) !== undefined
+          ? ENV_VARS.FLUENT_ELASTICSEARCH_PORT
+          : ENV_VARS.ELASTICSEARCH_PORT;
     const port = get(env, portVar)?.trim() ?? '9200';
     const badPort = portProblem(port);
     if (badPort !== undefined) throw new UsageError(`${portVar}: ${badPort} (got ${quoted(port)})`);
@@ -137,7 +141,8 @@ export function readElasticsearchEnv(env: NodeJS.ProcessEnv): ElasticsearchEnvSe
   const allowInsecure = get(env, ENV_VARS.ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS);
   if (allowInsecure !== undefined) {
     const v = allowInsecure.trim().toLowerCase();
-    if (!TRUE.has(v) && !FALSE.has(v)) throw new UsageError(`${ENV_VARS.ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS}: true or false (got ${quoted(allowInsecure)})`);
+    if (!TRUE.has(v) && !FALSE.has(v))
+      throw new UsageError(`${ENV_VARS.ELASTICSEARCH_ALLOW_INSECURE_CREDENTIALS}: true or false (got ${quoted(allowInsecure)})`);
     out.allowInsecureCredentials = TRUE.has(v);
   }
   return out;

@@ -12,7 +12,6 @@ import { resolveElasticsearchConfig, type ElasticsearchFileInput } from './confi
 import { ElasticsearchSink } from './sink.js';
 import { Transport } from './transport.js';
 
-
 function transport(t: TestContext, section: ElasticsearchFileInput, env: NodeJS.ProcessEnv = {}): Transport {
   const tr = new Transport(resolveElasticsearchConfig({ deadHostRetryMs: 50, retryMaxDelayMs: 100, ...section }, env)!);
   t.after(() => tr.close(true));
@@ -89,9 +88,12 @@ describe('Elasticsearch hosts', () => {
     const live = await startBulkEndpoint();
     t.after(() => live.close());
     const down: string[] = [];
-    const tr = new Transport(resolveElasticsearchConfig({ hosts: [`http://127.0.0.1:${port}`, live.url], connectTimeoutMs: 300, deadHostRetryMs: 60_000 }, {})!, {
-      onDown: (host) => down.push(host),
-    });
+    const tr = new Transport(
+      resolveElasticsearchConfig({ hosts: [`http://127.0.0.1:${port}`, live.url], connectTimeoutMs: 300, deadHostRetryMs: 60_000 }, {})!,
+      {
+        onDown: (host) => down.push(host),
+      },
+    );
     t.after(() => tr.close(true));
     const started = Date.now();
     const first = await tr.request('GET', '/');
@@ -126,7 +128,27 @@ describe('Elasticsearch hosts', () => {
     }
     const dir = mkdtempSync(join(tmpdir(), 'lf-tls-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'ca.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(made.status, 0, made.stderr);
     const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.pem')) }, (req, res) => {
       res.setHeader('content-type', 'application/json');

@@ -166,7 +166,10 @@ export class HostSet {
 
   private scheduleProbe(host: EsHost): void {
     if (this.closed || host.probe !== undefined) return;
-    const delay = Math.min(this.config.deadHostRetryMs * 2 ** Math.min(host.failures - 1, 16), Math.max(this.config.retryMaxDelayMs, this.config.deadHostRetryMs));
+    const delay = Math.min(
+      this.config.deadHostRetryMs * 2 ** Math.min(host.failures - 1, 16),
+      Math.max(this.config.retryMaxDelayMs, this.config.deadHostRetryMs),
+    );
     host.probe = setTimeout(() => {
       host.probe = undefined;
       void this.probe(host);

@@ -70,7 +70,7 @@ export class HttpPool {
     const agentOptions = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, timeout: options.keepAliveMs };
     if (origin.protocol === 'https:') {
       this.agent = new HttpsAgent({ ...agentOptions, ...options.tls });
-      this.send = httpsRequest as typeof httpRequest;
+      this.send = httpsRequest;
     } else {
       this.agent = new HttpAgent(agentOptions);
       this.send = httpRequest;
@@ -101,7 +101,10 @@ export class HttpPool {
       req.on('socket', (socket) => {
         // A reused keep-alive socket is already connected; a new one gets the connect timeout.
         if (!socket.connecting) return;
-        connectTimer = setTimeout(() => req.destroy(codedError(CONNECT_TIMEOUT, `connect to ${origin.host} timed out after ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+        connectTimer = setTimeout(
+          () => req.destroy(codedError(CONNECT_TIMEOUT, `connect to ${origin.host} timed out after ${options.connectTimeoutMs} ms`)),
+          options.connectTimeoutMs,
+        );
         socket.once('connect', () => clearTimeout(connectTimer));
       });
       const timeoutMs = request.timeoutMs ?? options.requestTimeoutMs;

@@ -7,12 +7,30 @@ const policy = { initialDelayMs: 200, maxDelayMs: 30_000 };
 
 describe('retry delays', () => {
   it('exponential with equal jitter, capped at 30 s', () => {
-    assert.equal(backoffMs(1, policy, () => 0), 100);
-    assert.equal(backoffMs(1, policy, () => 1), 200);
-    assert.equal(backoffMs(4, policy, () => 0), 800);
-    assert.equal(backoffMs(4, policy, () => 1), 1600);
-    assert.equal(backoffMs(50, policy, () => 1), 30_000);
-    assert.equal(backoffMs(50, policy, () => 0), 15_000);
+    assert.equal(
+      backoffMs(1, policy, () => 0),
+      100,
+    );
+    assert.equal(
+      backoffMs(1, policy, () => 1),
+      200,
+    );
+    assert.equal(
+      backoffMs(4, policy, () => 0),
+      800,
+    );
+    assert.equal(
+      backoffMs(4, policy, () => 1),
+      1600,
+    );
+    assert.equal(
+      backoffMs(50, policy, () => 1),
+      30_000,
+    );
+    assert.equal(
+      backoffMs(50, policy, () => 0),
+      15_000,
+    );
     for (let attempt = 1; attempt < 40; attempt++) {
       const delay = backoffMs(attempt, policy);
       assert.ok(delay >= 100 && delay <= 30_000, `${attempt}: ${delay}`);
@@ -67,13 +85,25 @@ describe('bulk answers', () => {
           items: [
             { create: { status: 201 } },
             { create: { status: 409, error: { type: 'version_conflict_engine_exception', reason: 'exists' } } },
-            { create: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse field [json.user] of type [object]', caused_by: { type: 'illegal_argument_exception', reason: 'object expected' } } } },
+            {
+              create: {
+                status: 400,
+                error: {
+                  type: 'mapper_parsing_exception',
+                  reason: 'failed to parse field [json.user] of type [object]',
+                  caused_by: { type: 'illegal_argument_exception', reason: 'object expected' },
+                },
+              },
+            },
             { index: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } },
           ],
         }),
       ),
     )!;
-    assert.deepEqual(items.map((i) => i.status), [201, 409, 400, 429]);
+    assert.deepEqual(
+      items.map((i) => i.status),
+      [201, 409, 400, 429],
+    );
     assert.equal(items[2].type, 'mapper_parsing_exception');
     assert.equal(items[2].reason, 'failed to parse field [json.user] of type [object] (caused by illegal_argument_exception: object expected)');
     assert.equal(parseBulkItems(Buffer.from('<html>proxy error</html>')), undefined);

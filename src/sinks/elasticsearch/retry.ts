@@ -118,7 +118,10 @@ export function parseBulkItems(answer: Buffer): BulkItemResult[] | undefined {
     if (error === undefined) return { status };
     if (typeof error === 'string') return { status, reason: error };
     const cause = error.caused_by;
-    const reason = cause?.reason !== undefined && cause.reason !== error.reason ? `${error.reason ?? ''} (caused by ${cause.type ?? 'error'}: ${cause.reason})` : error.reason;
+    const reason =
+      cause?.reason !== undefined && cause.reason !== error.reason
+        ? `${error.reason ?? ''} (caused by ${cause.type ?? 'error'}: ${cause.reason})`
+        : error.reason;
     return { status, type: error.type, reason };
   });
 }

@@ -7,7 +7,11 @@ import { describeServer, parseServerInfo, unsupportedReason, type ServerInfo } f
 import { templateRequests } from './templates.js';
 import { makeRecords } from '../../../test/helpers/records.js';
 
-const answer = (number: string, distribution?: string, flavor?: string) => ({ name: 'n', version: { number, distribution, build_flavor: flavor }, tagline: 'x' });
+const answer = (number: string, distribution?: string, flavor?: string) => ({
+  name: 'n',
+  version: { number, distribution, build_flavor: flavor },
+  tagline: 'x',
+});
 
 describe('server detection', () => {
   const cases: Array<[string, unknown, Partial<ServerInfo>]> = [
@@ -51,7 +55,11 @@ describe('templates', () => {
     assert.equal(mappings.properties.kubernetes.properties.namespace.type, 'keyword');
     assert.equal(mappings.properties.json, undefined, 'json.* stays dynamic');
     const dynamic = Object.fromEntries(mappings.dynamic_templates.map((t: Record<string, any>) => Object.entries(t)[0]));
-    assert.deepEqual(dynamic.kubernetes_labels, { path_match: 'kubernetes.labels.*', mapping: { type: 'keyword', ignore_above: 1024 } }, 'any label value is a keyword');
+    assert.deepEqual(
+      dynamic.kubernetes_labels,
+      { path_match: 'kubernetes.labels.*', mapping: { type: 'keyword', ignore_above: 1024 } },
+      'any label value is a keyword',
+    );
     assert.equal(dynamic.kubernetes_annotations.mapping.type, 'keyword');
     for (const name of ['kubernetes', 'container', 'host', 'log']) assert.equal(dynamic[`${name}_strings`].mapping.type, 'keyword', name);
     assert.equal(dead.path, '/_index_template/logferry-logferry-deadletter');
@@ -83,7 +91,16 @@ describe('dead letters', () => {
     const document = new DocumentEncoder().encode(record);
     const action = `{"create":{"_index":"logstash-2026.11.23","_id":"${record.id}"}}`;
     const info = recordInfo(action, document);
-    assert.deepEqual(info, { id: record.id, timestamp: record.timestamp, path: record.file.path, offset: 0, namespace: 'ns', pod: 'app-1', container: 'app', host: 'n1' });
+    assert.deepEqual(info, {
+      id: record.id,
+      timestamp: record.timestamp,
+      path: record.file.path,
+      offset: 0,
+      namespace: 'ns',
+      pod: 'app-1',
+      container: 'app',
+      host: 'n1',
+    });
     const rejection = { status: 400, type: 'mapper_parsing_exception', reason: 'failed to parse field [json.user]' };
     const line = deadLetterLine('logferry-deadletter', info, document, 'logstash-2026.11.23', rejection, '2026-11-24T08:00:00.000Z', false);
     assert.equal(line.action, `{"create":{"_index":"logferry-deadletter-2026.11.23","_id":"${record.id}"}}\n`);
@@ -102,6 +119,10 @@ describe('dead letters', () => {
     const letter = JSON.parse(deadLetterLine('dl', info, big, 'i', { status: 413 }, '2026-11-24T08:00:00.000Z', false).document);
     assert.equal(letter.document.length, 1024 * 1024);
     assert.equal(letter.document_truncated, true);
-    assert.equal(JSON.parse(deadLetterLine('dl', info, big, 'i', { status: 413 }, '2026-11-24T08:00:00.000Z', false).action).create._index, 'dl-2026.11.24', 'no timestamp: the day of the refusal');
+    assert.equal(
+      JSON.parse(deadLetterLine('dl', info, big, 'i', { status: 413 }, '2026-11-24T08:00:00.000Z', false).action).create._index,
+      'dl-2026.11.24',
+      'no timestamp: the day of the refusal',
+    );
   });
 });

@@ -50,7 +50,18 @@ export class SinkLog {
   constructor(private readonly options: ElasticsearchSinkOptions) {}
 
   static emptyStats(hosts: number): ElasticsearchSinkStats {
-    return { ...emptySinkStats(), requests: 0, requestFailures: 0, bytesSent: 0, bytesUncompressed: 0, itemsRetried: 0, pendingRecords: 0, pendingBytes: 0, hosts, hostsUp: hosts };
+    return {
+      ...emptySinkStats(),
+      requests: 0,
+      requestFailures: 0,
+      bytesSent: 0,
+      bytesUncompressed: 0,
+      itemsRetried: 0,
+      pendingRecords: 0,
+      pendingBytes: 0,
+      hosts,
+      hostsUp: hosts,
+    };
   }
 
   error(message: string, context: Record<string, unknown>): void {

@@ -32,7 +32,11 @@ describe('Elasticsearch sink (scripted endpoint)', () => {
     await sink.flush();
     assert.equal(e.requests.length, 2);
     assert.equal(e.requests[0].ids.length, 100);
-    assert.deepEqual(e.requests[1].ids.map(n), Array.from({ length: 50 }, (_, i) => i * 2 + 1), 'only the rejected items, in order');
+    assert.deepEqual(
+      e.requests[1].ids.map(n),
+      Array.from({ length: 50 }, (_, i) => i * 2 + 1),
+      'only the rejected items, in order',
+    );
     assert.deepEqual(sink.stats(), { stored: 100, duplicates: 0, deadLettered: 0, failed: 0, retries: 1 });
     assert.equal(sink.elasticsearchStats().itemsRetried, 50);
     assert.deepEqual(tracker.report().twice, []);
@@ -99,13 +103,17 @@ describe('Elasticsearch sink (scripted endpoint)', () => {
     assert.equal(e.stored.get('mr-200')!.index, 'logferry-deadletter-2026.11.24');
     assert.equal(letter.reason, '400 mapper_parsing_exception: failed to parse field [json.user] (index logstash-2026.11.24)');
     assert.equal(JSON.parse(letter.document).message, 'record 2 ✓');
-    assert.ok(errors.some((line) => line.includes('dead letter refused too') && line.includes('mr-300')), 'the failure is logged with the record');
+    assert.ok(
+      errors.some((line) => line.includes('dead letter refused too') && line.includes('mr-300')),
+      'the failure is logged with the record',
+    );
     assert.equal(tracker.report().once, 5, 'stored, dead-lettered and failed records are all acknowledged once');
   });
 
   it('a single record refused as a whole request (400) is dead-lettered with the reason', async (t) => {
     const e = await endpoint(t, {
-      request: (_k, items) => (items[0].index.startsWith('logstash') ? { status: 400, body: '{"error":{"type":"parse_exception","reason":"bad line"},"status":400}' } : undefined),
+      request: (_k, items) =>
+        items[0].index.startsWith('logstash') ? { status: 400, body: '{"error":{"type":"parse_exception","reason":"bad line"},"status":400}' } : undefined,
     });
     const sink = sinkFor(t, config([e.url]));
     await sink.start();
@@ -124,7 +132,10 @@ describe('Elasticsearch sink (scripted endpoint)', () => {
     const tracker = new AckTracker();
     sink.write(makeRecords(95, { tracker }));
     await new Promise((r) => setTimeout(r, 120));
-    assert.ok(e.requests.every((r) => r.ids.length === 10), 'full batches went at once; the 5 left wait for the interval');
+    assert.ok(
+      e.requests.every((r) => r.ids.length === 10),
+      'full batches went at once; the 5 left wait for the interval',
+    );
     await sink.flush();
     assert.equal(e.requests.at(-1)!.ids.length, 5);
     assert.equal(e.stats.maxInflight, 2);
@@ -241,7 +252,10 @@ describe('Elasticsearch sink (scripted endpoint)', () => {
     await sink.start();
     sink.write(makeRecords(3, { tracker: new AckTracker() }));
     await sink.flush();
-    assert.deepEqual([...e.stored.values()].map((d) => d.index), Array(3).fill('logs-kubernetes.container_logs-default'));
+    assert.deepEqual(
+      [...e.stored.values()].map((d) => d.index),
+      Array(3).fill('logs-kubernetes.container_logs-default'),
+    );
     assert.ok(e.templates.includes('/_index_template/logferry-logs-kubernetes.container_logs-default'));
   });
 });

@@ -33,7 +33,7 @@ const BULK_PATH = `/_bulk?${BULK_FILTER_PATH}`;
 const PLAIN_HEADERS = { 'content-type': 'application/x-ndjson' };
 const GZIP_HEADERS = { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' };
 /** Ids are base64url-like by construction; anything else is escaped rather than trusted. */
-const UNSAFE_ID = /[^A-Za-z0-9_.:+=\/-]/;
+const UNSAFE_ID = /[^A-Za-z0-9_.:+=/-]/;
 /** Whole-request failures in a row after which the sink reports itself unhealthy even with hosts up. */
 const UNHEALTHY_AFTER_FAILURES = 3;
 
@@ -68,11 +68,16 @@ export class ElasticsearchSink implements Sink {
       onDown: (host, reason) => this.log.error('Elasticsearch host down; others are used, it is probed until it answers', { host, error: reason }),
       onUp: (host) => this.log.info('Elasticsearch host answers again', { host }),
     });
-    this.queue = new SendQueue(config.concurrency, this.transport.hostSet, (batch) => this.send(batch), (batch, error) => {
-      // A bug, not a server answer: keep the records (they are sent again) and say so.
-      this.log.error('internal error sending a bulk request; retrying', { error: String((error as Error)?.stack ?? error) });
-      this.queue.later(batch, retryDelayMs(++batch.attempt, this.policy()));
-    });
+    this.queue = new SendQueue(
+      config.concurrency,
+      this.transport.hostSet,
+      (batch) => this.send(batch),
+      (batch, error) => {
+        // A bug, not a server answer: keep the records (they are sent again) and say so.
+        this.log.error('internal error sending a bulk request; retrying', { error: String((error as Error)?.stack ?? error) });
+        this.queue.later(batch, retryDelayMs(++batch.attempt, this.policy()));
+      },
+    );
     this.pool = new BufferPool(config.bulkMaxBytes, config.concurrency + 2);
     this.current = this.newBatch();
     this.counters = SinkLog.emptyStats(config.hosts.length);
@@ -98,7 +103,10 @@ export class ElasticsearchSink implements Sink {
       throw new Error(outcome.reason);
     }
     if (outcome.kind === 'ready') return this.becomeReady(outcome.server, outcome.notes);
-    this.log.error('Elasticsearch not ready at start; records wait (bounded) and are sent when it is', { hosts: this.transport.hostLabels, reason: outcome.reason });
+    this.log.error('Elasticsearch not ready at start; records wait (bounded) and are sent when it is', {
+      hosts: this.transport.hostLabels,
+      reason: outcome.reason,
+    });
     this.prepareLater(1);
   }
 
@@ -124,7 +132,11 @@ export class ElasticsearchSink implements Sink {
     // Action lines made before the server was known assumed no `_type`; from now on they follow it.
     this.cachedDay = '\u0000';
     for (const note of notes) this.log.error(note, {});
-    this.log.info('connected to Elasticsearch', { server: describeServer(server), hosts: this.transport.hostLabels, target: this.config.dataStream ?? `${this.config.index}-YYYY.MM.DD` });
+    this.log.info('connected to Elasticsearch', {
+      server: describeServer(server),
+      hosts: this.transport.hostLabels,
+      target: this.config.dataStream ?? `${this.config.index}-YYYY.MM.DD`,
+    });
     this.queue.start();
   }
 
@@ -220,7 +232,13 @@ export class ElasticsearchSink implements Sink {
     const verdict = requestVerdict(result.status);
     if (verdict === 'retry') {
       if (result.status === 401 || result.status === 403) this.problem = `credentials refused (HTTP ${result.status})`;
-      return this.requestFailed(batch, `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`, result.host, result.headers['retry-after'], failureReason(result));
+      return this.requestFailed(
+        batch,
+        `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`,
+        result.host,
+        result.headers['retry-after'],
+        failureReason(result),
+      );
     }
     this.requestFailuresInRow = 0;
     this.problem = undefined;
@@ -254,7 +272,10 @@ export class ElasticsearchSink implements Sink {
   private split(batch: BulkBatch, status: number, answer: Buffer): void {
     if (batch.count > 1) {
       const half = Math.ceil(batch.count / 2);
-      const parts = [this.derived(batch, this.spanBytes(batch, 0, half), batch.attempt), this.derived(batch, this.spanBytes(batch, half, batch.count), batch.attempt)];
+      const parts = [
+        this.derived(batch, this.spanBytes(batch, 0, half), batch.attempt),
+        this.derived(batch, this.spanBytes(batch, half, batch.count), batch.attempt),
+      ];
       for (let i = 0; i < batch.count; i++) this.copyInto(parts[i < half ? 0 : 1], batch, i);
       this.queue.front(...parts);
     } else {
@@ -264,7 +285,11 @@ export class ElasticsearchSink implements Sink {
       } catch {
         error = undefined;
       }
-      const rejection: BulkItemResult = { status, type: error?.type ?? (status === 413 ? 'request_too_large' : 'request_rejected'), reason: error?.reason ?? answer.toString('utf8', 0, 500) };
+      const rejection: BulkItemResult = {
+        status,
+        type: error?.type ?? (status === 413 ? 'request_too_large' : 'request_rejected'),
+        reason: error?.reason ?? answer.toString('utf8', 0, 500),
+      };
       this.reject(batch, [0], [rejection]);
     }
     this.finish(batch);
@@ -302,7 +327,12 @@ export class ElasticsearchSink implements Sink {
       else if (verdict === 'retry') {
         (retryIndexes ??= []).push(i);
         retryBytes += batch.lineBytes(i);
-        this.log.throttled('item', 'bulk items not stored yet; retrying them', { status: item.status, type: item.type, reason: item.reason?.slice(0, 300), attempt: batch.attempt + 1 });
+        this.log.throttled('item', 'bulk items not stored yet; retrying them', {
+          status: item.status,
+          type: item.type,
+          reason: item.reason?.slice(0, 300),
+          attempt: batch.attempt + 1,
+        });
       } else {
         (rejectIndexes ??= []).push(i);
         (rejections ??= []).push(item);
@@ -387,7 +417,10 @@ export class ElasticsearchSink implements Sink {
     const done = await Promise.race([this.flush().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)))]);
     clearTimeout(timer);
     if (!done) {
-      this.log.error('shutdown deadline passed with records not acknowledged; they are read again after a restart', { records: this.counters.pendingRecords, deadlineMs });
+      this.log.error('shutdown deadline passed with records not acknowledged; they are read again after a restart', {
+        records: this.counters.pendingRecords,
+        deadlineMs,
+      });
     }
     await this.close(!done);
   }
@@ -418,7 +451,9 @@ export class ElasticsearchSink implements Sink {
   unhealthyReason(): string | undefined {
     if (this.problem !== undefined) return this.problem;
     // With the hosts' own errors (refused, timeout, ...): "not reached" alone does not say what to fix.
-    const errors = this.transport.hostSet.hosts.filter((h) => h.lastError !== undefined).map((h) => (h.lastError!.startsWith(h.label) ? h.lastError! : `${h.label}: ${h.lastError}`));
+    const errors = this.transport.hostSet.hosts
+      .filter((h) => h.lastError !== undefined)
+      .map((h) => (h.lastError!.startsWith(h.label) ? h.lastError! : `${h.label}: ${h.lastError}`));
     const detail = errors.length > 0 ? ` (${errors.join('; ')})` : '';
     if (this.state !== 'ready') return this.state === 'closed' ? 'shut down' : `Elasticsearch not reached yet${detail}`;
     if (!this.transport.hostSet.anyAlive()) return `no Elasticsearch host answers${detail || ` (${this.transport.hostLabels.join(', ')})`}`;

@@ -10,10 +10,7 @@ import { describeServer, parseServerInfo, probeDataStreams, unsupportedReason, t
 import { templateRequests } from './templates.js';
 import type { Transport } from './transport.js';
 
-export type StartupOutcome =
-  | { kind: 'ready'; server: ServerInfo; notes: string[] }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'fatal'; reason: string };
+export type StartupOutcome = { kind: 'ready'; server: ServerInfo; notes: string[] } | { kind: 'retry'; reason: string } | { kind: 'fatal'; reason: string };
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -48,7 +45,10 @@ async function detect(transport: Transport, hostCount: number): Promise<StartupO
     }
     const info = parseServerInfo(body);
     if (info === undefined) {
-      return { kind: 'fatal', reason: `${result.host} answered GET / but not as Elasticsearch or OpenSearch would (no version number): is it the right address? (${result.body.slice(0, 120)})` };
+      return {
+        kind: 'fatal',
+        reason: `${result.host} answered GET / but not as Elasticsearch or OpenSearch would (no version number): is it the right address? (${result.body.slice(0, 120)})`,
+      };
     }
     return info;
   }
@@ -86,7 +86,9 @@ export async function prepareCluster(transport: Transport, config: Elasticsearch
       if (result.kind === 'error') return { kind: 'retry', reason: `installing ${template.path}: ${result.error}` };
       if (result.status === 401 || result.status === 403) {
         // Allowed to write but not to manage templates: documents still go in, with dynamic mappings.
-        notes.push(`template ${template.path} not installed: HTTP ${result.status} (the credentials lack manage_index_templates); documents are mapped dynamically`);
+        notes.push(
+          `template ${template.path} not installed: HTTP ${result.status} (the credentials lack manage_index_templates); documents are mapped dynamically`,
+        );
       } else if (result.status === 429 || result.status >= 500) {
         return { kind: 'retry', reason: `installing ${template.path}: HTTP ${result.status}` };
       } else if (result.status >= 300) {

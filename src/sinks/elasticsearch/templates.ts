@@ -13,7 +13,13 @@ const long = { type: 'long' } as const;
 /** Objects whose string leaves are identifiers, never prose. */
 const KEYWORD_OBJECTS = ['kubernetes', 'container', 'host', 'log', 'service', 'orchestrator', 'cloud'];
 /** Maps of user-chosen keys (dedotted): always keywords, whatever the value looks like. */
-const KEYWORD_MAPS = ['kubernetes.labels', 'kubernetes.namespace_labels', 'kubernetes.annotations', 'kubernetes.namespace_annotations', 'kubernetes.node.labels'];
+const KEYWORD_MAPS = [
+  'kubernetes.labels',
+  'kubernetes.namespace_labels',
+  'kubernetes.annotations',
+  'kubernetes.namespace_annotations',
+  'kubernetes.node.labels',
+];
 
 /** owner workloads (`kubernetes.deployment.name`, ...) */
 const owner = { properties: { name: keyword } };
@@ -113,7 +119,10 @@ export function templateRequests(server: ServerInfo, targets: TemplateTargets): 
           _meta: meta,
         },
       },
-      { path: `/_index_template/${deadName}`, body: { index_patterns: [deadPattern], priority: 200, template: { mappings: deadLetterMappings() }, _meta: meta } },
+      {
+        path: `/_index_template/${deadName}`,
+        body: { index_patterns: [deadPattern], priority: 200, template: { mappings: deadLetterMappings() }, _meta: meta },
+      },
     ];
   }
   const typed = (mappings: Record<string, unknown>) => (server.needsType ? { _doc: { ...mappings, _meta: meta } } : { ...mappings, _meta: meta });

@@ -34,11 +34,18 @@ export function looksBinary(sample: Buffer): BinaryVerdict {
   const firstLineEnd = newline >= 0 ? newline : sample.length;
   const format = detectFormat(sample, 0, firstLineEnd);
   if (format === 'cri' || format === 'docker-json') return TEXT;
-  if (looksUtf16(sample)) return { binary: true, reason: 'looks like UTF-16 text without a byte-order mark (NUL between ASCII bytes), not UTF-8: convert it (e.g. iconv -f UTF-16LE -t UTF-8)' };
+  if (looksUtf16(sample))
+    return {
+      binary: true,
+      reason: 'looks like UTF-16 text without a byte-order mark (NUL between ASCII bytes), not UTF-8: convert it (e.g. iconv -f UTF-16LE -t UTF-8)',
+    };
   const suspicious = countSuspicious(sample);
   if (suspicious >= MIN_SUSPICIOUS && suspicious >= sample.length * SUSPICIOUS_SHARE) {
     const percent = Math.round((100 * suspicious) / sample.length);
-    return { binary: true, reason: `looks binary: ${percent}% of its first ${sample.length} bytes are NUL, control or invalid UTF-8 bytes (if it is UTF-16 text, convert it to UTF-8)` };
+    return {
+      binary: true,
+      reason: `looks binary: ${percent}% of its first ${sample.length} bytes are NUL, control or invalid UTF-8 bytes (if it is UTF-16 text, convert it to UTF-8)`,
+    };
   }
   return TEXT;
 }

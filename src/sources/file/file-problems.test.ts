@@ -102,11 +102,20 @@ describe('files that are not UTF-8 text', () => {
   const criWithNuls = cri('starts fine') + cri('a container printed \0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0 NULs');
 
   it('binary and UTF-16 files are skipped with one warning each (path, reason) and counted; text with a stray NUL and CRI logs are read', async () => {
-    const { tailer, records, warnings, path } = await readOnce({ 'core.log': elf, 'win.log': utf16, 'win-nobom.log': utf16NoBom, 'text.log': strayNul, 'container.log': criWithNuls });
+    const { tailer, records, warnings, path } = await readOnce({
+      'core.log': elf,
+      'win.log': utf16,
+      'win-nobom.log': utf16NoBom,
+      'text.log': strayNul,
+      'container.log': criWithNuls,
+    });
     const skips = warnings.filter((w) => w.message.startsWith('file skipped: not UTF-8 text'));
     assert.deepEqual(skips.map((w) => w.context.file).sort(), [path('core.log'), path('win-nobom.log'), path('win.log')]);
     const reason = (name: string) => String(skips.find((w) => w.context.file === path(name))!.context.reason);
-    assert.match(reason('core.log'), /looks binary: \d+% of its first \d+ bytes are NUL, control or invalid UTF-8 bytes \(if it is UTF-16 text, convert it to UTF-8\)/);
+    assert.match(
+      reason('core.log'),
+      /looks binary: \d+% of its first \d+ bytes are NUL, control or invalid UTF-8 bytes \(if it is UTF-16 text, convert it to UTF-8\)/,
+    );
     assert.match(reason('win.log'), /^UTF-16LE text \(byte-order mark\), not UTF-8: convert it/);
     assert.match(reason('win-nobom.log'), /looks like UTF-16 text without a byte-order mark/);
     assert.equal(tailer.stats.skippedBinary, 3);
@@ -119,10 +128,22 @@ describe('files that are not UTF-8 text', () => {
 
   it('the heuristic: a sample from the start only, thresholds for Latin-1 and NUL', () => {
     assert.equal(looksBinary(Buffer.from('plain ascii\n')).binary, false);
-    assert.equal(looksBinary(Buffer.from('caf\xe9 cr\xe8me br\xfbl\xe9e, une ligne de journal assez longue\n', 'latin1')).binary, false, 'Latin-1 text is not binary');
+    assert.equal(
+      looksBinary(Buffer.from('caf\xe9 cr\xe8me br\xfbl\xe9e, une ligne de journal assez longue\n', 'latin1')).binary,
+      false,
+      'Latin-1 text is not binary',
+    );
     assert.equal(looksBinary(Buffer.from('x\0y\n')).binary, false, 'one NUL in a short line');
     assert.equal(looksBinary(Buffer.from('{"log":"a\\u0000b","stream":"stdout","time":"2026-12-03T10:00:00.000000001Z"}\n')).binary, false, 'docker json-file');
     assert.equal(looksBinary(Buffer.from('\x1b[31mred\x1b[0m and a tab\there\r\n')).binary, false, 'ANSI colours');
-    assert.equal(looksBinary(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0xe1, 2, 0, 0x2d, 0x3b, 8, 0xaf, 0x0c, 0, 0, 0])).binary, true, 'gzip');
+    assert.equal(
+      looksBinary(
+        Buffer.from([
+          0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0xe1, 2, 0, 0x2d, 0x3b, 8, 0xaf, 0x0c, 0, 0, 0,
+        ]),
+      ).binary,
+      true,
+      'gzip',
+    );
   });
 });

@@ -84,7 +84,15 @@ export class FileProblems {
    */
   async noteMatches(pattern: string, paths: string[]): Promise<void> {
     if (paths.length === 0 || this.matchedPatterns.has(pattern)) return;
-    if (paths.length === 1 && paths[0] === pattern && !(await stat(pattern).then(() => true, () => false))) return;
+    if (
+      paths.length === 1 &&
+      paths[0] === pattern &&
+      !(await stat(pattern).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     this.matchedPatterns.add(pattern);
   }
 
@@ -114,12 +122,15 @@ export class FileProblems {
   lineCut(path: string, cut: LineCut, firstInFile: boolean): void {
     this.stats.linesCut++;
     if (!firstInFile) return;
-    this.warn('line longer than the record size limit cut; the rest of it is not stored (further cuts in this file are counted in logferry_source_lines_cut_total, not logged)', {
-      file: path,
-      offset: cut.offset,
-      ...(cut.lineBytes !== undefined ? { lineBytes: cut.lineBytes } : { joinedFromRuntimePieces: true }),
-      limitBytes: this.maxRecordBytes,
-      setting: 'pipeline.maxRecordBytes',
-    });
+    this.warn(
+      'line longer than the record size limit cut; the rest of it is not stored (further cuts in this file are counted in logferry_source_lines_cut_total, not logged)',
+      {
+        file: path,
+        offset: cut.offset,
+        ...(cut.lineBytes !== undefined ? { lineBytes: cut.lineBytes } : { joinedFromRuntimePieces: true }),
+        limitBytes: this.maxRecordBytes,
+        setting: 'pipeline.maxRecordBytes',
+      },
+    );
   }
 }

@@ -35,11 +35,23 @@ export class FileSourceMetrics implements MetricsSource {
       counter('logferry_source_files_closed_total', 'Files closed after being read to their end (rotated away, deleted, truncated)', () => stats().closed),
       counter('logferry_source_rotations_total', 'Rotations followed: a file renamed away or deleted, read on to its end', () => stats().rotations),
       counter('logferry_source_truncations_total', 'Truncations (copytruncate) detected', () => stats().truncations),
-      counter('logferry_source_rotated_found_again_total', 'Rotated files found again by their identity after a restart (rotated while the agent was stopped) and read on from their checkpoint', () => stats().foundAgain),
-      counter('logferry_source_missed_rotations_total', 'Rotated files found beside a file although its path never showed them (several rotations between two looks), and read', () => stats().missedRotations),
+      counter(
+        'logferry_source_rotated_found_again_total',
+        'Rotated files found again by their identity after a restart (rotated while the agent was stopped) and read on from their checkpoint',
+        () => stats().foundAgain,
+      ),
+      counter(
+        'logferry_source_missed_rotations_total',
+        'Rotated files found beside a file although its path never showed them (several rotations between two looks), and read',
+        () => stats().missedRotations,
+      ),
       counter('logferry_source_copies_drained_total', 'copytruncate copies read on from where the truncated original left off', () => stats().copiesDrained),
       counter('logferry_source_errors_total', 'File errors (cannot open, read failed)', () => stats().errors),
-      counter('logferry_source_lines_cut_total', 'Records cut at the record size limit (pipeline.maxRecordBytes); the rest of their line is not stored', () => stats().linesCut),
+      counter(
+        'logferry_source_lines_cut_total',
+        'Records cut at the record size limit (pipeline.maxRecordBytes); the rest of their line is not stored',
+        () => stats().linesCut,
+      ),
       counter(
         'logferry_source_files_skipped_total',
         'Files not read, by reason: binary (or UTF-16) content, a parser configuration that cannot work, cannot be opened; once per path',
@@ -63,11 +75,27 @@ export class FileSourceMetrics implements MetricsSource {
       ),
       counter('logferry_parser_lines_total', 'Lines handed to parsers', () => parsed().lines),
       counter('logferry_parser_records_total', 'Records the parsers produced', () => parsed().records),
-      counter('logferry_parser_records_truncated_total', 'Records cut at the record size limit (pipeline.maxRecordBytes) and flagged truncated', () => parsed().truncated),
+      counter(
+        'logferry_parser_records_truncated_total',
+        'Records cut at the record size limit (pipeline.maxRecordBytes) and flagged truncated',
+        () => parsed().truncated,
+      ),
       counter('logferry_parser_records_invalid_utf8_total', 'Records whose invalid UTF-8 bytes were replaced (U+FFFD) and flagged', () => parsed().invalidUtf8),
-      counter('logferry_parser_lines_unparsed_total', 'Lines not in their file\'s format (CRI, docker JSON, glog...), shipped as they are with the read time', () => parsed().unparsed),
-      counter('logferry_parser_partial_lines_joined_total', 'Runtime pieces of a long line (CRI P, docker without newline) joined to the piece after them', () => parsed().partialJoined),
-      counter('logferry_parser_multiline_lines_joined_total', 'Lines joined to the line before them (multiline rules, glog continuation lines)', () => parsed().multilineJoined),
+      counter(
+        'logferry_parser_lines_unparsed_total',
+        "Lines not in their file's format (CRI, docker JSON, glog...), shipped as they are with the read time",
+        () => parsed().unparsed,
+      ),
+      counter(
+        'logferry_parser_partial_lines_joined_total',
+        'Runtime pieces of a long line (CRI P, docker without newline) joined to the piece after them',
+        () => parsed().partialJoined,
+      ),
+      counter(
+        'logferry_parser_multiline_lines_joined_total',
+        'Lines joined to the line before them (multiline rules, glog continuation lines)',
+        () => parsed().multilineJoined,
+      ),
       counter('logferry_parser_multiline_truncated_total', 'Multiline records cut at their maxLines / maxBytes bound', () => parsed().multilineTruncated),
     ];
   }

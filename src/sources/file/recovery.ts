@@ -107,7 +107,15 @@ export class Recovery {
               // A copy of content we track (copytruncate). If the original still holds it, nothing is new;
               // if the original was truncated, the copy is read on from the original's checkpoint, same ids.
               if ((await this.fingerprintOf(copied.path))?.fingerprint === copied.fingerprint) continue;
-              const entry: CheckpointEntry = { ...copied, key: identityKey(fingerprint), path: sibling, dev: fingerprint.dev, ino: fingerprint.ino, done: false, updatedAt: Date.now() };
+              const entry: CheckpointEntry = {
+                ...copied,
+                key: identityKey(fingerprint),
+                path: sibling,
+                dev: fingerprint.dev,
+                ino: fingerprint.ino,
+                done: false,
+                updatedAt: Date.now(),
+              };
               if (await this.host.openFile(input, sibling, 'beginning', { entry, realPath: sibling })) {
                 known.add(`${info.dev}:${info.ino}`);
                 this.host.stats.copiesDrained++;

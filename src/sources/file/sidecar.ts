@@ -33,7 +33,10 @@ export function parseDownwardApiFile(text: string): Record<string, string> {
 }
 
 export function sidecarInput(config: Config, env: NodeJS.ProcessEnv): FileInput {
-  const paths = (env[ENV_VARS.LOGFERRY_PATHS] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const paths = (env[ENV_VARS.LOGFERRY_PATHS] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const fromConfig = config.inputs.files.flatMap((f) => f.paths);
   const patterns = [...paths, ...fromConfig].map((p) => resolve(p));
   if (patterns.length === 0) {

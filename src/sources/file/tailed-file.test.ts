@@ -13,7 +13,10 @@ import { ReadBuffer, TailedFile } from './tailed-file.js';
 const dir = mkdtempSync(join(tmpdir(), 'logferry-tailed-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function openTailed(name: string, content: string): Promise<{ file: TailedFile; path: string; records: LogRecord[]; sink: { emit(records: LogRecord[]): void } }> {
+async function openTailed(
+  name: string,
+  content: string,
+): Promise<{ file: TailedFile; path: string; records: LogRecord[]; sink: { emit(records: LogRecord[]): void } }> {
   const path = join(dir, name);
   writeFileSync(path, content);
   const handle = await open(path, 'r');

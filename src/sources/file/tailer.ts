@@ -288,7 +288,10 @@ export class Tailer implements RecoveryHost {
     const entry = checkpoints.get(file.key);
     if (entry === undefined) return;
     const generation = (entry.generation ?? 0) + 1;
-    checkpoints.set({ ...entry, offset: 0, generation, idPrefix: idPrefixFor(this.options.nodeName, file.fingerprint, generation), done: false, updatedAt: Date.now() }, true);
+    checkpoints.set(
+      { ...entry, offset: 0, generation, idPrefix: idPrefixFor(this.options.nodeName, file.fingerprint, generation), done: false, updatedAt: Date.now() },
+      true,
+    );
   }
 
   private startWatchers(): void {
@@ -340,12 +343,7 @@ export class Tailer implements RecoveryHost {
   }
 
   /** Open a file found by a glob (or found again by its identity); returns false if it was not opened. */
-  async openFile(
-    input: FileInput,
-    path: string,
-    readFrom: 'beginning' | 'end',
-    known?: { entry: CheckpointEntry; realPath: string },
-  ): Promise<boolean> {
+  async openFile(input: FileInput, path: string, readFrom: 'beginning' | 'end', known?: { entry: CheckpointEntry; realPath: string }): Promise<boolean> {
     if (this.opening.has(path)) return false;
     this.opening.add(path);
     let handle: FileHandle | undefined;
@@ -357,7 +355,8 @@ export class Tailer implements RecoveryHost {
       const fingerprint = await identify(handle, info.dev, info.ino, info.size);
       if (fingerprint === undefined) {
         // First line incomplete: tried again at the next scan. A oneshot run ends before that, so it says so.
-        if (this.options.oneshot && info.size > 0) this.problems.skipped(path, 'incomplete', `no newline in its first ${info.size} bytes: a file is read from its first complete line`);
+        if (this.options.oneshot && info.size > 0)
+          this.problems.skipped(path, 'incomplete', `no newline in its first ${info.size} bytes: a file is read from its first complete line`);
         return false;
       }
       const key = identityKey(fingerprint);
@@ -375,8 +374,9 @@ export class Tailer implements RecoveryHost {
         generation++; // truncated while we were away and rewritten with the same first line
         offset = 0;
       }
-      const idPrefix = entry !== undefined && generation === (entry.generation ?? 0) ? entry.idPrefix : idPrefixFor(this.options.nodeName, fingerprint, generation);
-      const displayPath = known ? entry?.displayPath ?? input.displayPath(realPath) : input.displayPath(path);
+      const idPrefix =
+        entry !== undefined && generation === (entry.generation ?? 0) ? entry.idPrefix : idPrefixFor(this.options.nodeName, fingerprint, generation);
+      const displayPath = known ? (entry?.displayPath ?? input.displayPath(realPath)) : input.displayPath(path);
       const context: FileContext = { path: displayPath, pathJson: JSON.stringify(displayPath), idPrefix, meta: description.meta };
       const parser = createFileParser({ ...description.parser, file: context, maxRecordBytes: this.options.maxRecordBytes });
       const file = new TailedFile(handle, path, realPath, input.name, fingerprint, key, context, parser, offset, (f, position, released) =>
@@ -388,21 +388,24 @@ export class Tailer implements RecoveryHost {
         file.drainingSinceMs = Date.now();
         this.stats.foundAgain++;
       }
-      checkpoints.set({
-        key,
-        path: realPath,
-        dev: fingerprint.dev,
-        ino: fingerprint.ino,
-        fingerprint: fingerprint.fingerprint,
-        offset,
-        idPrefix,
-        origin: description.origin,
-        input: input.name,
-        displayPath,
-        generation,
-        updatedAt: Date.now(),
-        openedAt: entry?.openedAt ?? Date.now(),
-      }, true);
+      checkpoints.set(
+        {
+          key,
+          path: realPath,
+          dev: fingerprint.dev,
+          ino: fingerprint.ino,
+          fingerprint: fingerprint.fingerprint,
+          offset,
+          idPrefix,
+          origin: description.origin,
+          input: input.name,
+          displayPath,
+          generation,
+          updatedAt: Date.now(),
+          openedAt: entry?.openedAt ?? Date.now(),
+        },
+        true,
+      );
       this.files.set(key, file);
       if (!known) this.byPath.set(path, file);
       file.origin = description.origin;

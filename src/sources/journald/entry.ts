@@ -54,7 +54,11 @@ export function entryRecord(entry: JournalEntry, cursor: string, nodeName: strin
     if (glog !== undefined) {
       record.message = glog.message;
       record.level = glog.level;
-      record.extra = { ...record.extra, log: { origin: { file: { name: glog.originFile, line: glog.originLine } } }, ...(glog.fields ? { klog: glog.fields } : {}) };
+      record.extra = {
+        ...record.extra,
+        log: { origin: { file: { name: glog.originFile, line: glog.originLine } } },
+        ...(glog.fields ? { klog: glog.fields } : {}),
+      };
     }
   }
   return record;

@@ -22,7 +22,15 @@ const FAKE_ENV = ['JOURNAL_FIXTURE', 'JOURNAL_ARGS_LOG', 'JOURNAL_EXIT_AFTER', '
 const cursorOf = (i: number) => `s=unit;i=${i};b=1;m=${i};t=${i};x=${i}`;
 function entryLine(i: number, pad = 0): string {
   const message = `seq=${i}` + (pad > 0 ? ' ' + 'x'.repeat(pad) : '');
-  return JSON.stringify({ __CURSOR: cursorOf(i), __REALTIME_TIMESTAMP: String(1795500000000000 + i), PRIORITY: '6', _SYSTEMD_UNIT: 'kubelet.service', MESSAGE: message }) + '\n';
+  return (
+    JSON.stringify({
+      __CURSOR: cursorOf(i),
+      __REALTIME_TIMESTAMP: String(1795500000000000 + i),
+      PRIORITY: '6',
+      _SYSTEMD_UNIT: 'kubelet.service',
+      MESSAGE: message,
+    }) + '\n'
+  );
 }
 
 async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -82,7 +90,11 @@ describe('journald source', () => {
 
   const seqs = (records: LogRecord[]) => records.map((r) => Number(/^seq=(\d+)/.exec(r.message)![1]));
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  const calls = () => readFileSync(join(dir, 'args.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  const calls = () =>
+    readFileSync(join(dir, 'args.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
   const afterCursor = (args: string[]) => args.find((a) => a.startsWith('--after-cursor='))?.slice('--after-cursor='.length);
 
   it('restarts journalctl after it exits, after the last entry read: every entry exactly once', async () => {
@@ -108,7 +120,10 @@ describe('journald source', () => {
     process.kill(Number(readFileSync(process.env.JOURNAL_PID_FILE!, 'utf8')), 'SIGKILL');
     // The reason first names the kill, then (a restart later) the failure that keeps it down.
     await until('not ready, journal unreadable', () => /Input\/output error/.test(journald.readiness().reason ?? ''));
-    assert.match(journald.readiness().reason!, /^journald input: journalctl not running for \d+\.\d s, \d+ restarts: .*exited with code 1 \(Failed to open journal directory: Input\/output error/);
+    assert.match(
+      journald.readiness().reason!,
+      /^journald input: journalctl not running for \d+\.\d s, \d+ restarts: .*exited with code 1 \(Failed to open journal directory: Input\/output error/,
+    );
     assert.equal(journald.stats().up, false);
     const restartsWhileDown = journald.stats().restarts;
     await until('more failed restarts', () => journald.stats().restarts >= restartsWhileDown + 2);
@@ -165,7 +180,10 @@ describe('journald source', () => {
     await until('not ready', () => !journald.readiness().ready);
     await until('retries', () => journald.stats().restarts >= 3);
     assert.equal(messages.length, 1, messages.join('\n'));
-    assert.match(messages[0], /journalctl is not installed \(.*no-such-journalctl not found\): install systemd's journalctl in the image, or set inputs\.journald\.enabled: false; retrying in \d+\.\d s/);
+    assert.match(
+      messages[0],
+      /journalctl is not installed \(.*no-such-journalctl not found\): install systemd's journalctl in the image, or set inputs\.journald\.enabled: false; retrying in \d+\.\d s/,
+    );
     assert.match(journald.readiness().reason!, /not installed/);
     assert.equal(journald.stats().up, false);
     await journald.stop();

@@ -72,8 +72,10 @@ interface Exit {
 /** One line an operator can act on: what happened to which command, and what to do when it is up to them. */
 function describeExit(exit: Exit, journalctl: string): string {
   const error = exit.error;
-  if (error?.code === 'ENOENT') return `journalctl is not installed (${journalctl} not found): install systemd's journalctl in the image, or set inputs.journald.enabled: false`;
-  if (error?.code === 'EACCES') return `cannot run ${journalctl} (permission denied): make it executable for the agent's user, or point inputs.journald.journalctl at one that is`;
+  if (error?.code === 'ENOENT')
+    return `journalctl is not installed (${journalctl} not found): install systemd's journalctl in the image, or set inputs.journald.enabled: false`;
+  if (error?.code === 'EACCES')
+    return `cannot run ${journalctl} (permission denied): make it executable for the agent's user, or point inputs.journald.journalctl at one that is`;
   if (error) return `cannot start ${journalctl}: ${error.message}`;
   const stderr = exit.stderr.trim().split('\n')[0].slice(0, 200);
   const how = exit.signal ? `was killed by ${exit.signal}${exit.signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : `exited with code ${exit.code}`;
@@ -188,10 +190,20 @@ export class JournaldSource {
     const seconds = delayMs === undefined ? '' : (delayMs / 1000).toFixed(1);
     const next =
       delayMs === undefined
-        ? exit.error === undefined ? '; the next run resumes from the checkpoint' : ''
-        : exit.error === undefined ? `; restarting it in ${seconds} s (backoff), after the last entry read` : `; retrying in ${seconds} s (backoff)`;
+        ? exit.error === undefined
+          ? '; the next run resumes from the checkpoint'
+          : ''
+        : exit.error === undefined
+          ? `; restarting it in ${seconds} s (backoff), after the last entry read`
+          : `; retrying in ${seconds} s (backoff)`;
     const stderr = exit.stderr.trim().slice(0, 500) || undefined;
-    this.options.onError?.(`journald input: ${what}${next}; the other inputs carry on`, { command: this.command, exitCode: exit.code, signal: exit.signal, stderr, restarts: this.restarts });
+    this.options.onError?.(`journald input: ${what}${next}; the other inputs carry on`, {
+      command: this.command,
+      exitCode: exit.code,
+      signal: exit.signal,
+      stderr,
+      restarts: this.restarts,
+    });
   }
 
   private arguments(): string[] {
