@@ -32,8 +32,11 @@ export async function docsForNode(url: string, nodeName: string, indexPattern = 
 export interface ExactlyOnceReport {
   expected: number;
   found: number;
+  /** the first 20 missing markers (a sample for messages); {@link missingCount} has them all */
   missing: string[];
   duplicated: string[];
+  missingCount: number;
+  duplicatedCount: number;
 }
 
 /** Compare shipped `seq=` markers with the expected set: each must appear in exactly one document. */
@@ -54,7 +57,14 @@ export function exactlyOnce(docs: ShippedDoc[], expected: Iterable<string>): Exa
     if (n === 0) missing.push(marker);
     else if (n > 1) duplicated.push(marker);
   }
-  return { expected: total, found: counts.size, missing: missing.slice(0, 20), duplicated: duplicated.slice(0, 20) };
+  return {
+    expected: total,
+    found: counts.size,
+    missing: missing.slice(0, 20),
+    duplicated: duplicated.slice(0, 20),
+    missingCount: missing.length,
+    duplicatedCount: duplicated.length,
+  };
 }
 
 export function markers(tag: string, count: number): string[] {

@@ -178,6 +178,22 @@ export class Recovery {
     }
   }
 
+  /**
+   * An entry with unread lines whose path now holds another file. Its file was rotated after recovery
+   * looked (still in place then, so left to the first scan) and before that scan opened the path; or the
+   * path was reused. Found by its identity it is read on from its checkpoint; forgotten only when it is gone
+   * or was replaced in place (truncated and rewritten: another first line).
+   */
+  private async reopenDisplaced(entry: CheckpointEntry): Promise<void> {
+    const input = this.host.inputNamed(entry.input);
+    const found = input === undefined ? undefined : await this.findInDirectory(dirname(entry.path), entry);
+    if (input === undefined || found === undefined) {
+      this.host.options.checkpoints.forget(entry.key);
+      return;
+    }
+    await this.host.openFile(input, found, 'beginning', { entry: { ...entry, path: found }, realPath: found });
+  }
+
   async isGlobbed(input: FileInput, realPath: string): Promise<boolean> {
     for (const pattern of input.patterns) {
       for (const path of await expandGlob(pattern)) {
@@ -272,7 +288,7 @@ export class Recovery {
     for (const entry of checkpoints.all()) {
       if (this.host.files.has(entry.key) || this.host.settling.has(entry.key) || entry.cursor !== undefined) continue;
       if (!entry.done) {
-        if (openPaths.has(entry.path)) checkpoints.forget(entry.key);
+        if (openPaths.has(entry.path)) await this.reopenDisplaced(entry);
         continue;
       }
       const info = await stat(entry.path).catch(() => undefined);

@@ -323,19 +323,31 @@ export class Tailer implements RecoveryHost {
         await this.problems.noteMatches(pattern, paths);
         for (const path of paths) {
           if (this.byPath.has(path)) continue;
-          if (!(await this.openFile(input, path, initial && this.options.firstStart ? input.readFrom : 'beginning'))) continue;
+          const readFrom = initial && this.options.firstStart ? input.readFrom : 'beginning';
+          if (!(await this.openFile(input, path, readFrom))) continue;
           opened++;
-          // A file new to this run may have rotated before it was seen (created and rotated within one
-          // look, or while reading was held back): its rotated siblings written since the run began are read too.
+          // A file new to this run may have rotated before it was seen (created and rotated within one look,
+          // while reading was held back, or between the start's recovery and this first scan): its rotated
+          // siblings written since the run began are read too (on the first scan, since the previous run's
+          // last look). Not when a first start was told to read only new lines.
           const file = this.byPath.get(path);
-          if (!initial && file !== undefined) await this.recovery.findUnseenSiblings(file.realPath, this.startedAtMs - 1000);
+          if (file !== undefined && readFrom === 'beginning') await this.recovery.findUnseenSiblings(file.realPath, this.siblingsSince(initial));
         }
       }
     }
-    if (!initial) await this.recovery.pruneDone();
+    // Also after the first scan: a file left to it by recovery (still in place then) may have rotated away
+    // before the scan came, and is found again by its identity (see pruneDone).
+    await this.recovery.pruneDone();
     this.options.checkpoints.markScanned(startedAt);
     // New files are recorded right away, so a crash before the next periodic save cannot forget them.
     if (opened > 0 && !initial) this.options.checkpoints.flush();
+  }
+
+  /** Rotated siblings modified since this are new to the run (see rescan). */
+  private siblingsSince(initial: boolean): number {
+    const previous = this.options.checkpoints.previousScannedAt;
+    const since = initial && previous !== undefined ? Math.min(previous, this.startedAtMs) : this.startedAtMs;
+    return since - 1000;
   }
 
   inputNamed(name: string | undefined): FileInput | undefined {
