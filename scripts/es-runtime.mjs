@@ -1,6 +1,12 @@
-// Starting and stopping the test Elasticsearch (7.10.2 in one JVM, codelibs' cluster runner behind the
-// launcher in test/elasticsearch/src) — shared by the test harness (test/helpers/elasticsearch-harness.ts),
+// Starting and stopping the test Elasticsearch — shared by the test harness (test/helpers/elasticsearch-harness.ts),
 // the benches and `npm run es`. Plain JS so all of them can use it without a build.
+// Several servers, each one child JVM from Maven Central jars with a small launcher (same arguments):
+//   es-7.10          test/elasticsearch/             codelibs' cluster runner (Elasticsearch 7.10.2 OSS), Java 17
+//   es-8.19          test/elasticsearch/es8/         Elasticsearch 8.19.21 from the test framework's jars, Java 17
+//   es-9.5           test/elasticsearch/es9/         Elasticsearch 9.5.3, same way, Java 21+
+//   opensearch-2.19  test/elasticsearch/opensearch2/ OpenSearch 2.19.6 and its published modules, Java 17
+//   opensearch-3.9   test/elasticsearch/opensearch3/ OpenSearch 3.9.0, same way, Java 21+
+// The server is an option of startElasticsearch/ensureJars, else LOGFERRY_TEST_ES_SERVER, else DEFAULT_SERVER.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,11 +14,37 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ES_DIR = fileURLToPath(new URL('../test/elasticsearch/', import.meta.url));
+
+/**
+ * The servers the tests can run against. `marker`: a jar in lib/ that only this version's download has;
+ * `java`: the lowest Java major it runs on.
+ */
+export const SERVERS = {
+  'es-7.10': { product: 'Elasticsearch', version: '7.10.2', dir: ES_DIR, marker: 'elasticsearch-cluster-runner-', java: 17 },
+  'es-8.19': { product: 'Elasticsearch', version: '8.19.21', dir: join(ES_DIR, 'es8'), marker: 'framework-8.19.21.jar', java: 17 },
+  'es-9.5': { product: 'Elasticsearch', version: '9.5.3', dir: join(ES_DIR, 'es9'), marker: 'framework-9.5.3.jar', java: 21 },
+  'opensearch-2.19': { product: 'OpenSearch', version: '2.19.6', dir: join(ES_DIR, 'opensearch2'), marker: 'opensearch-2.19.6.jar', java: 17 },
+  'opensearch-3.9': { product: 'OpenSearch', version: '3.9.0', dir: join(ES_DIR, 'opensearch3'), marker: 'opensearch-3.9.0.jar', java: 21 },
+};
+/** What `npm test`, the benches and `npm run es` start unless told otherwise (the switch is this line). */
+export const DEFAULT_SERVER = 'es-7.10';
+/** Other names accepted for a server. */
+const ALIASES = {
+  es7: 'es-7.10',
+  'es-7': 'es-7.10',
+  es8: 'es-8.19',
+  'es-8': 'es-8.19',
+  es9: 'es-9.5',
+  'es-9': 'es-9.5',
+  opensearch2: 'opensearch-2.19',
+  'opensearch-2': 'opensearch-2.19',
+  opensearch3: 'opensearch-3.9',
+  'opensearch-3': 'opensearch-3.9',
+};
+
+/** The default server's version (what callers printed before there were several). */
+export const ES_VERSION = SERVERS[DEFAULT_SERVER].version;
 export const LIB_DIR = join(ES_DIR, 'lib');
-export const ES_VERSION = '7.10.2';
-const CLASSES_DIR = join(ES_DIR, 'target', 'classes');
-const LAUNCHER_SOURCE = join(ES_DIR, 'src', 'main', 'java', 'io', 'logferry', 'testes', 'Launcher.java');
-const LAUNCHER_CLASS = join(CLASSES_DIR, 'io', 'logferry', 'testes', 'Launcher.class');
 const LAUNCHER = 'io.logferry.testes.Launcher';
 
 /** Elasticsearch could not be started. */
@@ -20,39 +52,112 @@ export class ElasticsearchUnavailable extends Error {}
 /** Could not even try: no Java, no Maven, or Maven Central did not serve the jars. */
 export class ElasticsearchMissing extends ElasticsearchUnavailable {}
 
+/** The server's canonical name (`es-8.19`), from a name or alias; undefined = LOGFERRY_TEST_ES_SERVER or the default. */
+export function serverName(name) {
+  const asked = (name ?? process.env.LOGFERRY_TEST_ES_SERVER ?? '').trim() || DEFAULT_SERVER;
+  const canonical = SERVERS[asked] ? asked : ALIASES[asked];
+  if (!canonical) throw new ElasticsearchUnavailable(`unknown test server ${JSON.stringify(asked)}: one of ${Object.keys(SERVERS).join(', ')}`);
+  return canonical;
+}
+
+/** `{ name, product, version, dir, lib, java, ... }` for a server name or alias (see serverName). */
+export function describeServer(name) {
+  const canonical = serverName(name);
+  const server = SERVERS[canonical];
+  return { name: canonical, ...server, lib: join(server.dir, 'lib'), classes: join(server.dir, 'target', 'classes') };
+}
+
 function which(command) {
   const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-function prepared() {
-  const jars = existsSync(LIB_DIR) && readdirSync(LIB_DIR).some((f) => f.startsWith('elasticsearch-cluster-runner-'));
-  return jars && existsSync(LAUNCHER_CLASS) && statSync(LAUNCHER_CLASS).mtimeMs >= statSync(LAUNCHER_SOURCE).mtimeMs;
+/** The major version of a JDK's java (`release` file, else `java -version`); 0 when unknown. */
+function javaMajor(javaBin) {
+  const release = join(javaBin, '..', '..', 'release');
+  let text = existsSync(release) ? readFileSync(release, 'utf8') : '';
+  if (!/JAVA_VERSION=/.test(text)) text = spawnSync(javaBin, ['-version'], { encoding: 'utf8' }).stderr ?? '';
+  const match = /version[=\s]+"(?:1\.)?(\d+)/i.exec(text) ?? /JAVA_VERSION="(?:1\.)?(\d+)/.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+const javaCache = new Map();
+/**
+ * A java binary of at least `major`: `java` on PATH when it is new enough (the 17 servers always use it, as
+ * before), else LOGFERRY_TEST_JAVA_HOME, else the newest JDK under /usr/lib/jvm (this machine kind has
+ * Temurin 25 there beside the system's OpenJDK 17).
+ */
+export function findJava(major = 17) {
+  if (javaCache.has(major)) return javaCache.get(major);
+  const onPath = which('java');
+  let found;
+  if (onPath && (major <= 17 || javaMajor(onPath) >= major)) found = onPath;
+  const chosen = process.env.LOGFERRY_TEST_JAVA_HOME ? join(process.env.LOGFERRY_TEST_JAVA_HOME, 'bin', 'java') : undefined;
+  if (!found && chosen && existsSync(chosen) && javaMajor(chosen) >= major) found = chosen;
+  const candidates = [];
+  if (existsSync('/usr/lib/jvm')) {
+    for (const entry of readdirSync('/usr/lib/jvm')) candidates.push(join('/usr/lib/jvm', entry, 'bin', 'java'));
+  }
+  if (!found) {
+    const usable = candidates
+      .filter((bin) => existsSync(bin))
+      .map((bin) => ({ bin, major: javaMajor(bin) }))
+      .filter((c) => c.major >= major);
+    usable.sort((a, b) => b.major - a.major);
+    found = usable[0]?.bin;
+  }
+  javaCache.set(major, found);
+  return found;
+}
+
+function newestSource(dir) {
+  let newest = 0;
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.java')) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  walk(dir);
+  return newest;
+}
+
+function prepared(server) {
+  const jars = existsSync(server.lib) && readdirSync(server.lib).some((f) => f.startsWith(server.marker));
+  const launcherClass = join(server.classes, 'io', 'logferry', 'testes', 'Launcher.class');
+  if (!jars || !existsSync(launcherClass)) return false;
+  return statSync(launcherClass).mtimeMs >= newestSource(join(server.dir, 'src', 'main', 'java'));
 }
 
 /**
- * The runner's jars in test/elasticsearch/lib and the compiled launcher, made with Maven on first use.
- * Retried: a download from Maven Central can fail transiently. `quiet` keeps Maven's output unless it fails.
+ * A server's jars in its lib/ and its compiled launcher, made with Maven on first use. Retried: a download
+ * from Maven Central can fail transiently. `quiet` keeps Maven's output unless it fails. Returns the lib dir.
  */
-export function ensureJars({ quiet = true } = {}) {
+export function ensureJars({ quiet = true, server: name } = {}) {
+  const server = describeServer(name);
+  const java = findJava(server.java);
   if (!which('java')) throw new ElasticsearchMissing('java is not installed (Elasticsearch for the tests runs in a JVM)');
-  if (prepared()) return LIB_DIR;
+  if (!java) throw new ElasticsearchMissing(`${server.product} ${server.version} needs Java ${server.java}+, and none was found (set LOGFERRY_TEST_JAVA_HOME)`);
+  if (prepared(server)) return server.lib;
   if (!which('mvn')) throw new ElasticsearchMissing('mvn is not installed (it fetches the Elasticsearch jars from Maven Central)');
+  // Maven compiles with the JDK it runs on: the Java 21 launchers need that JDK as JAVA_HOME.
+  const env = server.java > 17 ? { ...process.env, JAVA_HOME: join(java, '..', '..') } : process.env;
   let last = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
     const result = spawnSync(
       'mvn',
-      ['-q', '-B', '-Dmaven.wagon.http.retryHandler.count=3', '-f', join(ES_DIR, 'pom.xml'), 'compile', 'dependency:copy-dependencies'],
-      { encoding: 'utf8', stdio: quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'] },
+      ['-q', '-B', '-Dmaven.wagon.http.retryHandler.count=3', '-f', join(server.dir, 'pom.xml'), 'compile', 'dependency:copy-dependencies'],
+      { encoding: 'utf8', env, stdio: quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'] },
     );
-    if (result.status === 0 && prepared()) return LIB_DIR;
+    if (result.status === 0 && prepared(server)) return server.lib;
     const errors = `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR'));
     last = errors
       .slice(0, 3)
       .join(' ')
       .replace(/\u001b\[[0-9;]*m/g, '');
   }
-  throw new ElasticsearchMissing(`could not fetch the Elasticsearch jars with Maven: ${last || 'unknown error'}`);
+  throw new ElasticsearchMissing(`could not fetch the ${server.product} ${server.version} jars with Maven: ${last || 'unknown error'}`);
 }
 
 function listenOnce(port) {
@@ -93,21 +198,24 @@ function logTail(logFile, lines = 20) {
 }
 
 /**
- * Start one node on 127.0.0.1:`port` with its data under `dataDir` (kept across stop/start; the JVM's
+ * Start one node of `server` (a name from SERVERS or an alias; default LOGFERRY_TEST_ES_SERVER, else
+ * DEFAULT_SERVER) on 127.0.0.1:`port` with its data under `dataDir` (kept across stop/start; the JVM's
  * output goes to `dataDir`/elasticsearch.log). Resolves when the cluster is yellow or green; rejects
  * with the log's tail if it does not come up. The JVM exits by itself if this process dies.
  */
-export async function startElasticsearch({ port, dataDir, clusterName = `logferry-test-${port}`, heap = '512m', timeoutMs = 120_000 }) {
-  const lib = ensureJars();
+export async function startElasticsearch({ port, dataDir, clusterName = `logferry-test-${port}`, heap = '512m', timeoutMs = 120_000, server: name }) {
+  const server = describeServer(name);
+  const lib = ensureJars({ server: server.name });
+  const java = findJava(server.java);
   // Checked first: with the port taken, whatever answers there could pass for this node.
   await listenOnce(port).catch((error) => {
-    throw new ElasticsearchUnavailable(`cannot start Elasticsearch on 127.0.0.1:${port}: ${error.code ?? error.message}`);
+    throw new ElasticsearchUnavailable(`cannot start ${server.product} on 127.0.0.1:${port}: ${error.code ?? error.message}`);
   });
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'elasticsearch.log');
   const out = openSync(logFile, 'a');
   const child = spawn(
-    'java',
+    java,
     [
       `-Xms${heap}`,
       `-Xmx${heap}`,
@@ -115,10 +223,12 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
       '-XX:+UseSerialGC',
       '-Dlog4j2.disable.jmx=true',
       '-Djava.awt.headless=true',
+      // Java 22+ warns at every start about Lucene's and netty's native access unless it is allowed.
+      ...(server.java > 17 ? ['--enable-native-access=ALL-UNNAMED'] : []),
       // Elasticsearch's own variable for extra JVM options.
       ...(process.env.ES_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
       '-cp',
-      `${CLASSES_DIR}:${lib}/*`,
+      `${server.classes}:${lib}/*`,
       LAUNCHER,
       dataDir,
       String(port),
@@ -146,12 +256,16 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
     const why = exited ? `exited (code ${child.exitCode})` : `was not healthy within ${timeoutMs} ms`;
     child.kill('SIGKILL');
     await exitedPromise;
-    throw new ElasticsearchUnavailable(`Elasticsearch on ${url} ${why}; log ${logFile}:\n${logTail(logFile)}`);
+    throw new ElasticsearchUnavailable(`${server.product} ${server.version} on ${url} ${why}; log ${logFile}:\n${logTail(logFile)}`);
   }
   return {
     url,
     port,
     dataDir,
+    /** canonical name, e.g. `es-8.19` */
+    server: server.name,
+    product: server.product,
+    version: server.version,
     logFile,
     child,
     /** SIGTERM (the node closes cleanly), SIGKILL after 10 s. Data stays. */

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npm run es`: the tests' Elasticsearch in the foreground on 127.0.0.1:9200 (data in ./.es-data, kept
 // between runs), for trying logferry on one machine: `ELASTICSEARCH_HOSTS=http://127.0.0.1:9200 npm start`.
-//   npm run es -- [--port N] [--data-dir DIR] [--heap 1g]
-//   npm run es -- --prepare     only fetch the jars and compile the launcher (what .ci/run does)
+//   npm run es -- [--server NAME] [--port N] [--data-dir DIR] [--heap 1g]
+//   npm run es -- --prepare [--server NAME,...]   only fetch the jars and compile the launchers: every
+//                                                  server, or those named (what .ci/run does)
+// NAME: es-7.10 (the default), es-8.19, es-9.5, opensearch-2.19, opensearch-3.9 (or LOGFERRY_TEST_ES_SERVER).
+// Use a data dir per server: a newer server upgrades an older one's data, which the older cannot read back.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ES_VERSION, ElasticsearchUnavailable, ensureJars, startElasticsearch } from './es-runtime.mjs';
+import { say } from './es-print.mjs';
+import { ElasticsearchUnavailable, SERVERS, describeServer, ensureJars, startElasticsearch } from './es-runtime.mjs';
 
 let options;
 try {
@@ -15,29 +19,35 @@ try {
       'data-dir': { type: 'string', default: process.env.ES_DATA_DIR ?? '.es-data' },
       heap: { type: 'string', default: '1g' },
       prepare: { type: 'boolean', default: false },
+      server: { type: 'string' },
     },
   }));
 } catch (error) {
-  process.stderr.write(`npm run es: ${error.message}\nusage: npm run es -- [--port N] [--data-dir DIR] [--heap 1g] [--prepare]\n`);
+  say(`npm run es: ${error.message}\nusage: npm run es -- [--server NAME] [--port N] [--data-dir DIR] [--heap 1g] [--prepare]`);
   process.exit(2);
 }
 const port = Number(options.port);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  process.stderr.write(`npm run es: --port must be 1-65535, got ${JSON.stringify(options.port)}\n`);
+  say(`npm run es: --port must be 1-65535, got ${JSON.stringify(options.port)}`);
   process.exit(2);
 }
 const dataDir = resolve(options['data-dir']);
 
 try {
   if (options.prepare) {
-    ensureJars({ quiet: true });
+    const names = options.server === undefined ? Object.keys(SERVERS) : options.server.split(',').map((name) => describeServer(name).name);
+    for (const name of names) ensureJars({ quiet: true, server: name });
     process.exit(0);
   }
-  process.stderr.write(`Elasticsearch ${ES_VERSION}: fetching jars with Maven if needed (the first run downloads about 40 MB)...\n`);
-  ensureJars({ quiet: false });
-  const es = await startElasticsearch({ port, dataDir, clusterName: 'logferry-dev', heap: options.heap });
-  process.stderr.write(`Elasticsearch ${ES_VERSION} is up: ${es.url} (data in ${dataDir}, log ${es.logFile}); Ctrl-C stops it\n`);
-  process.stderr.write(`try: ELASTICSEARCH_HOSTS=${es.url} npm start\n`);
+  const server = describeServer(options.server);
+  const label = `${server.product} ${server.version}`;
+  say(`${label}: fetching jars with Maven if needed (the first run downloads 50-70 MB)...`);
+  // Quiet: Maven's own output carries raw escape codes even in batch mode; a failure's errors come back
+  // in the exception's message, printed below as plain text.
+  ensureJars({ quiet: true, server: server.name });
+  const es = await startElasticsearch({ port, dataDir, clusterName: 'logferry-dev', heap: options.heap, server: server.name });
+  say(`${label} is up: ${es.url} (data in ${dataDir}, log ${es.logFile}); Ctrl-C stops it`);
+  say(`try: ELASTICSEARCH_HOSTS=${es.url} npm start`);
   // Ctrl-C reaches the JVM too (same process group): its exit is then expected, not an error.
   let stopping = false;
   const stop = () => {
@@ -48,11 +58,11 @@ try {
   process.on('SIGTERM', stop);
   es.child.on('exit', (code) => {
     if (stopping) return;
-    process.stderr.write(`Elasticsearch exited (code ${code}); see ${es.logFile}\n`);
+    say(`${label} exited (code ${code}); see ${es.logFile}`);
     process.exit(code || 1);
   });
 } catch (error) {
   if (!(error instanceof ElasticsearchUnavailable)) throw error;
-  process.stderr.write(`npm run es: ${error.message}\n`);
+  say(`npm run es: ${error.message}`);
   process.exit(1);
 }

@@ -13,11 +13,12 @@ import { createSink, type SinkHooks } from '../sinks/create.js';
 import type { Sink } from '../sinks/sink.js';
 import { FileSourceMetrics } from '../sources/file/metrics.js';
 import { Tailer, type FileInput } from '../sources/file/tailer.js';
+import type { Transform } from '../transforms/transform.js';
 import { InflightBudget } from './budget.js';
 import { ComponentErrors } from './component-errors.js';
 import { buildInputs } from './inputs.js';
 import { createLogger, type Logger } from './logger.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type PipelineCounters } from './pipeline.js';
 import { PipelineHealth } from './pipeline-health.js';
 import { formatDuration, OutputWatch, outputTarget } from './output-watch.js';
 import { summarize } from './run-summary.js';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   outputTimeoutMs?: number;
   /** oneshot: where the summary line goes (default stderr) */
   writeSummary?: (line: string) => void;
+  /** run after the configured ones (the demo gives its pods the labels an API server would) */
+  extraTransforms?: Transform[];
 }
 
 const DEFAULT_ONESHOT_OUTPUT_TIMEOUT_MS = 5 * 60_000;
@@ -46,6 +49,8 @@ export interface AgentHandle {
   metricsPort?: number;
   tailer: Tailer;
   sink: Sink;
+  /** live counts of records into and out of the transforms (the demo's status line) */
+  counters: Readonly<PipelineCounters>;
 }
 
 export async function startAgent(config: Config, options: AgentOptions): Promise<AgentHandle> {
@@ -61,7 +66,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   await sink.start();
   const { transforms, stop: stopTransforms, metrics: transformMetrics, pods, metadata } = await buildTransforms(config, logger);
   const inputs: FileInput[] = buildInputs(config, { ...options, pods });
-  const pipeline = new Pipeline(transforms, sink, new ComponentErrors(logger));
+  const pipeline = new Pipeline([...transforms, ...(options.extraTransforms ?? [])], sink, new ComponentErrors(logger));
   const budget = new InflightBudget(config.pipeline.maxInflightBytes);
   const pipelineHealth = new PipelineHealth(budget, pipeline.errors, config.pipeline.stallAfterMs);
   const tailer = new Tailer({
@@ -245,7 +250,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
         stopped,
       ])
     : loop.then(() => shutdown('stopped'));
-  return { done, stop: shutdown, metricsPort, tailer, sink };
+  return { done, stop: shutdown, metricsPort, tailer, sink, counters: pipeline.counters };
 }
 
 function delay(ms: number): Promise<void> {

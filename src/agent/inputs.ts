@@ -38,6 +38,8 @@ function explicitInput(config: Config, globs: string[]): FileInput {
           format: 'auto',
           message: config.inputs.containers.message,
           multiline: config.inputs.containers.multiline,
+          // zone-less times in plain files' lines (log4j, syslog, ...)
+          timezone: config.inputs.components.timezone,
         },
       };
     },
@@ -81,7 +83,7 @@ export function buildInputs(config: Config, options: InputOptions): FileInput[] 
       describe: () => ({
         meta: metadataFromIdentity({ nodeName: config.nodeName, serviceName: input.service }),
         origin: serviceOrigin(input.service),
-        parser: { format: input.format, message: input.message, multiline: input.multiline },
+        parser: { format: input.format, message: input.message, multiline: input.multiline, timezone: config.inputs.components.timezone },
       }),
     });
   });

@@ -34,16 +34,39 @@ export function sourceLabel(doc: JsonObject): string {
   return doc.log?.file?.path ?? '-';
 }
 
+/** C0 controls but tab and newline, DEL, and C1 controls (0x9b alone starts a CSI sequence on some terminals). */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * A log line is data, not terminal commands: escape sequences in it (ESC ]0; retitles the window, ESC [31m
+ * recolours, a bare CR overwrites what was printed) are shown as `\x1b`, `\x0d`... Tabs and newlines stay.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+
 export function formatText(record: FoundRecord, colour: boolean): string {
   const doc = record.doc;
-  const label = sourceLabel(doc);
-  const level = doc.log?.level ? ' ' + String(doc.log.level).toUpperCase() : '';
+  const label = escapeControls(sourceLabel(doc));
+  const level = doc.log?.level ? ' ' + escapeControls(String(doc.log.level).toUpperCase()) : '';
   const prefix = colour ? `\x1b[${colourFor(label)}m${label}\x1b[0m` : label;
   const levelText =
     colour && /ERROR|FATAL|CRIT|PANIC/.test(level) ? `\x1b[1;31m${level}\x1b[0m` : colour && /WARN/.test(level) ? `\x1b[33m${level}\x1b[0m` : level;
   // A multi-line message (stack trace) keeps its lines; they are indented so the next record stands out.
-  const message = String(doc.message ?? '').replaceAll('\n', '\n    ');
-  return `${prefix} ${doc['@timestamp'] ?? ''}${levelText} ${message}`;
+  const message = escapeControls(String(doc.message ?? '')).replaceAll('\n', '\n    ');
+  return `${prefix} ${escapeControls(String(doc['@timestamp'] ?? ''))}${levelText} ${message}`;
+}
+
+/**
+ * What a search read and found, for a person at a terminal: `logferry: searched local store
+ * logferry-data/store: no records matched`, `...: showing the newest 100 of 2,345 (--limit for more)`.
+ */
+export function summaryLine(description: string, shown: number, total: { count: number; exact: boolean }, order: 'newest' | 'oldest'): string {
+  const n = (count: number) => count.toLocaleString('en-US');
+  const head = `logferry: searched ${description}: `;
+  if (shown === 0) return head + 'no records matched';
+  if (total.exact && total.count <= shown) return head + `${n(shown)} record${shown === 1 ? '' : 's'}`;
+  return head + `showing the ${order} ${n(shown)} of ${total.exact ? '' : 'more than '}${n(total.count)} (--limit for more)`;
 }
 
 export function formatJson(record: FoundRecord): string {

@@ -14,9 +14,13 @@ import { componentInputSchema, containerInputSchema, fileInputSchema, journaldIn
 import { configSectionSchemas } from './sections.js';
 
 export const configSchema = z.strictObject({
+  /** kubernetes.node.name and host.name of every record; default: NODE_NAME (Downward API), else the host name */
   nodeName: z.string().min(1).optional(),
+  /** checkpoints and the local store; --data-dir and LOGFERRY_DATA_DIR win; default /var/lib/logferry in a cluster, else ./logferry-data */
   dataDir: z.string().min(1).optional(),
+  /** `node`: a DaemonSet pod reading the node's logs; `sidecar`: beside an application, reading its files (LOGFERRY_PATHS) */
   profile: z.enum(['node', 'sidecar']).default('node'),
+  /** what is read: container logs, Kubernetes components' logs, other files, the journal */
   inputs: z
     .strictObject({
       containers: containerInputSchema.default({}),
@@ -25,7 +29,9 @@ export const configSchema = z.strictObject({
       journald: journaldInputSchema.default({}),
     })
     .default({}),
+  /** the API server the pod metadata comes from */
   kubernetes: configSectionSchemas.kubernetes.optional(),
+  /** where records go: Elasticsearch when it has hosts (here or in ELASTICSEARCH_*), else the local store */
   output: z
     .strictObject({
       elasticsearch: configSectionSchemas.elasticsearch.optional(),

@@ -4,16 +4,17 @@
  */
 import { z } from 'zod/v3';
 import { timezoneProblem } from '../parsers/contract.js';
-import { multilineProblem } from '../parsers/multiline/options.js';
+import { MULTILINE_NAMES, multilineProblem } from '../parsers/multiline/options.js';
 import { keyedProblem } from './problems.js';
 
-const multilinePresets = z.enum(['java', 'python', 'go', 'nodejs']);
+const multilinePresets = z.enum(['auto', 'java', 'python', 'go', 'nodejs']);
 
 // The parsers' own checks run here, so a bad expression is a configuration error (exit 2) instead of a
 // per-file warning at run time that skips the file and still exits 0.
 const multilineSchema = z
   .union([
-    multilinePresets,
+    // `auto` (the default) joins the stack traces of every runtime; `off` joins nothing
+    z.enum(MULTILINE_NAMES),
     z.strictObject({
       /** a built-in detector with the bounds below (instead of start / continue) */
       preset: multilinePresets.optional(),
@@ -59,7 +60,7 @@ export const DEFAULT_COMPONENT_FILES = [
 export const componentInputSchema = z.strictObject({
   enabled: z.boolean().default(true),
   files: z.array(componentFileSchema).default(DEFAULT_COMPONENT_FILES.map((f) => ({ ...f }))),
-  /** local time zone of glog timestamps (IANA name) */
+  /** time zone (IANA name) of times written without one: glog headers, and zone-less times in the lines of plain files (sidecar, --input, inputs.files) */
   timezone: timezoneSchema.default('UTC'),
 });
 
@@ -116,7 +117,9 @@ export const serverSchema = z.strictObject({
 });
 
 export const localStoreSchema = z.strictObject({
+  /** a record is kept this many days from when it was stored (whatever its own @timestamp) */
   retentionDays: z.number().positive().default(7),
+  /** over this size, what was stored first goes first */
   maxBytes: z
     .number()
     .int()

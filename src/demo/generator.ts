@@ -28,6 +28,19 @@ const PODS: Array<Omit<DemoContainer, 'dir' | 'file' | 'written'>> = [
   { namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde', container: 'coredns', format: 'cri', style: 'worker' },
 ];
 
+/**
+ * The labels the demo's pods would have in a cluster. There is no API server in the demo, so the demo adds
+ * them itself (see demo/labels.ts): label selectors (`-l app=web,tier!=db`) work on its records too.
+ */
+export const DEMO_POD_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'frontend-7d4b9c8f6d-x2x9z': { app: 'web', tier: 'frontend', 'app.kubernetes.io/name': 'frontend' },
+  'checkout-5f6c7b8d9-q7w8e': { app: 'checkout', tier: 'backend', 'app.kubernetes.io/name': 'checkout' },
+  'orders-0': { app: 'orders', tier: 'backend', 'app.kubernetes.io/name': 'orders' },
+  'invoices-6b7c8d9f5-m3n4b': { app: 'invoices', tier: 'backend', 'app.kubernetes.io/name': 'invoices' },
+  'payments-worker-4x8kq': { app: 'payments', tier: 'worker', 'app.kubernetes.io/name': 'payments' },
+  'coredns-5d78c9869d-abcde': { 'k8s-app': 'kube-dns' },
+};
+
 const PATHS = ['/', '/cart', '/api/v1/products', '/api/v1/orders', '/healthz', '/login'];
 const STATUSES = [200, 200, 200, 200, 201, 304, 404, 500];
 

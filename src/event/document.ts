@@ -5,6 +5,9 @@
  */
 import { flagNames, type LogRecord } from './record.js';
 
+/** The normalised levels (src/parsers/level.ts), serialised once: most records have one of these. */
+const LEVEL_JSON = new Map(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => [l, JSON.stringify(l)]));
+
 export interface DocumentOptions {
   /** top-level key under which a JSON message's fields go; default `json` */
   jsonKey?: string;
@@ -21,7 +24,8 @@ export class DocumentEncoder {
     let doc = '{"@timestamp":"' + record.timestamp + '","message":' + JSON.stringify(record.message);
     if (record.stream !== undefined) doc += ',"stream":"' + record.stream + '"';
     doc += ',"log":{"offset":' + record.offset + ',"file":{"path":' + record.file.pathJson + '}';
-    if (record.level !== undefined) doc += ',"level":' + JSON.stringify(record.level);
+    const level = record.level;
+    if (level !== undefined) doc += ',"level":' + (LEVEL_JSON.get(level) ?? JSON.stringify(level));
     if (record.flags !== 0) doc += ',"flags":' + JSON.stringify(flagNames(record.flags));
     const extra = record.extra;
     if (extra !== undefined && extra.log !== undefined) {

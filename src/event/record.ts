@@ -91,7 +91,7 @@ export interface LogRecord {
   timestamp: string;
   message: string;
   stream: Stream | undefined;
-  /** lower-case: trace, debug, info, warning, error, fatal, ... */
+  /** normalised (src/parsers/level.ts): trace, debug, info, warn, error, fatal; an unknown explicit level lower-cased */
   level: string | undefined;
   /** byte offset of the record's first byte in its file (`log.offset`) */
   offset: number;

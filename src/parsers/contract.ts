@@ -18,11 +18,12 @@ export interface FileParserOptions {
   /** how to read the message text; default 'auto' (JSON objects → json.*), 'none' for glog / logrus */
   message?: MessageParsing;
   /**
-   * Join lines into records (per stream, after partial pieces are joined). glog files always group
-   * header-less lines with the line before; for them only the bounds and flush timeout of this apply.
+   * Join lines into records (per stream, after partial pieces are joined). Default `auto`: stack traces
+   * of every runtime detected and joined; `off` for none. glog files always group header-less lines with
+   * the line before; for them only the bounds and flush timeout of this apply.
    */
   multiline?: MultilineOptions | undefined;
-  /** IANA zone of glog timestamps; default UTC */
+  /** IANA zone of times written without one (glog headers, zone-less times in plain lines); default UTC */
   timezone?: string;
   /** clock (ms): read time of lines without their own, glog year inference, idle timeouts */
   now?: () => number;
@@ -61,7 +62,9 @@ export interface FileParser {
   pendingOffset(): number;
   /**
    * Release what has waited for its next line longer than its timeout (multiline flush timeout; 5 s for a
-   * partial line), counted from the later of its last line and `quietSinceMs`. Meant for files read to
+   * partial line), counted from the later of its last line and `quietSinceMs` (for multiline groups, the
+   * time of the first call after the line stands for the line's: lines are not timed one by one); at
+   * once for a group no later line can join (an ordinary last line). Meant for files read to
    * their end, with `quietSinceMs` the time since which the file is known not to have grown: a paused
    * reader looks just like an idle writer, so only the reader can tell the two apart.
    */

@@ -6,10 +6,11 @@ import { newCriHeader, parseCriHeader } from './cri.js';
 
 const MiB = 1024 * 1024;
 
+// multiline 'off' where a test follows records in file order: the default (auto) holds each stream's last line
 describe('CRI (containerd, CRI-O)', () => {
   it('containerd fixture: every field of every record', () => {
     const buf = fixture('containerd-cri.log');
-    const { records, parser } = parseAll(buf);
+    const { records, parser } = parseAll(buf, { multiline: 'off' });
     assert.equal(parser.format, 'cri');
     const at = (prefix: string) => lineOffset(buf, prefix);
     const view = records.map((r) => ({
@@ -30,7 +31,7 @@ describe('CRI (containerd, CRI-O)', () => {
         stream: 'stderr',
         message:
           'W1124 08:59:58.412150       1 client_config.go:618] Neither --kubeconfig nor --master was specified.  Using the inClusterConfig.  This might not work.',
-        level: undefined,
+        level: 'warn',
         flags: 0,
       },
       {
@@ -49,7 +50,7 @@ describe('CRI (containerd, CRI-O)', () => {
         timestamp: '2026-11-24T09:00:02.500000013Z',
         stream: 'stderr',
         message: 'error: upstream timed out (110: Connection timed out) while reading response header from upstream',
-        level: undefined,
+        level: 'error',
         flags: 0,
       },
       // three pieces: offset and timestamp of the first, JSON parsed after joining
@@ -124,7 +125,7 @@ describe('CRI (containerd, CRI-O)', () => {
   });
 
   it('CRI-O: offsets converted to UTC, fraction kept digit for digit', () => {
-    const { records, parser } = parseAll(fixture('crio.log'));
+    const { records, parser } = parseAll(fixture('crio.log'), { multiline: 'off' });
     assert.equal(parser.format, 'cri');
     assert.deepEqual(
       records.map((r) => [r.timestamp, r.stream, r.message]),
@@ -168,7 +169,7 @@ describe('CRI (containerd, CRI-O)', () => {
       '2026-11-24T10:00:00.6Z stdout F whole',
     ];
     const buf = Buffer.from(lines.join('\n') + '\n');
-    const parser = makeParser();
+    const parser = makeParser({ multiline: 'off' });
     const out: LogRecord[] = [];
     const pending: number[] = [];
     let start = 0;
@@ -250,7 +251,7 @@ describe('CRI (containerd, CRI-O)', () => {
       Buffer.from('not a cri line at all {\n'),
       Buffer.from('2026-13-45T99:00:00Z stdout F impossible date\n'),
     ]);
-    const { records, parser } = parseAll(buf);
+    const { records, parser } = parseAll(buf, { multiline: 'off' });
     assert.equal(parser.format, 'cri');
     assert.deepEqual(
       records.map((r) => [r.message, r.flags]),
@@ -299,7 +300,7 @@ describe('CRI (containerd, CRI-O)', () => {
   it('JSON message with a level in upper case, message lifted; message: none keeps the text', () => {
     const line = '2026-11-24T10:00:00Z stdout F {"severity":"WARNING","message":"disk 91% full","disk":"/data"}\n';
     const auto = parseAll(line).records[0];
-    assert.equal(auto.level, 'warning');
+    assert.equal(auto.level, 'warn');
     assert.equal(auto.message, 'disk 91% full');
     assert.deepEqual(auto.json, { severity: 'WARNING', message: 'disk 91% full', disk: '/data' });
     const none = parseAll(line, { message: 'none' }).records[0];

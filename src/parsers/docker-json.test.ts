@@ -9,7 +9,7 @@ const MiB = 1024 * 1024;
 describe('docker json-file', () => {
   it('fixture: every field of every record; pieces joined per stream; escapes decoded', () => {
     const buf = fixture('docker-json.log');
-    const { records, parser } = parseAll(buf);
+    const { records, parser } = parseAll(buf, { multiline: 'off' });
     assert.equal(parser.format, 'docker-json');
     const at = (time: string) =>
       lineOffset(
@@ -27,7 +27,7 @@ describe('docker json-file', () => {
           timestamp: '2026-11-24T09:10:00.100200300Z',
           stream: 'stderr',
           message: '2026/11/24 09:10:00 [notice] 1#1: start worker processes',
-          level: undefined,
+          level: 'info',
           flags: 0,
         },
         {
@@ -38,7 +38,7 @@ describe('docker json-file', () => {
           level: undefined,
           flags: 0,
         },
-        { offset: at('09:10:02.5Z'), timestamp: '2026-11-24T09:10:02.5Z', stream: 'stdout', message: 'slow query', level: 'warning', flags: 0 },
+        { offset: at('09:10:02.5Z'), timestamp: '2026-11-24T09:10:02.5Z', stream: 'stdout', message: 'slow query', level: 'warn', flags: 0 },
         {
           offset: at('09:10:03.000000002Z'),
           timestamp: '2026-11-24T09:10:03.000000002Z',
@@ -117,7 +117,7 @@ describe('docker json-file', () => {
       Buffer.from([0xfe]),
       Buffer.from(' byte\\n","stream":"stdout","time":"2026-11-24T10:00:00Z"}\n'),
     ]);
-    const { records, parser } = parseAll(buf);
+    const { records, parser } = parseAll(buf, { multiline: 'off' });
     assert.deepEqual(
       records.map((r) => [r.message, r.flags]),
       [

@@ -45,7 +45,7 @@ describe('file parser', () => {
   });
 
   it('ids: idPrefix + decimal offset; records share the file context', () => {
-    const parser = makeParser({ format: 'plain' });
+    const parser = makeParser({ format: 'plain', multiline: 'off' });
     const out = [] as Parameters<typeof parser.push>[4];
     const buf = Buffer.from('a line');
     parser.push(buf, 0, buf.length, 123_456_789_012, out);

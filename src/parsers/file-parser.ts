@@ -16,10 +16,13 @@ import { newCriHeader, parseCriHeader } from './cri.js';
 import { detectFormat } from './detect.js';
 import { newDockerLine, parseDockerLine } from './docker-json.js';
 import { GlogClock, newGlogHeader, parseGlogHeader, parseKlogStructured } from './glog.js';
+import { LineFacts } from './line-facts.js';
+import { LineClock } from './line-time.js';
 import { parseLogrusLine } from './logrus.js';
 import { parseMessage, type MessageParsing } from './message.js';
 import { MultilineGroup } from './multiline/group.js';
-import { multilineLimits, multilineRule, type MultilineOptions } from './multiline/options.js';
+import { DEFAULT_MULTILINE, multilineLimits, multilineOff, multilineRule, type MultilineOptions } from './multiline/options.js';
+import { RestartPoints } from './multiline/restart.js';
 import { PartialJoin } from './partial.js';
 import { decodeLine } from './plain.js';
 import { ReadClock, toUtcTimestamp } from './time.js';
@@ -59,6 +62,8 @@ class Parser implements FileParser {
   private readonly now: () => number;
   private readonly clock: ReadClock;
   private readonly glogClock: GlogClock;
+  /** level (and, for plain files, time) read from a record's own text: ./line-facts.ts */
+  private readonly facts: LineFacts;
   private readonly stdout: PartialJoin;
   private readonly stderr: PartialJoin;
   // scratch structures reused for every line
@@ -72,6 +77,11 @@ class Parser implements FileParser {
   private groupErr: MultilineGroup | undefined;
   private groupNone: MultilineGroup | undefined;
   private readonly released: LogRecord[] = [];
+  /** two streams' records interleave: a checkpoint must not fall inside one handed out */
+  private readonly restart = new RestartPoints();
+  /** offset of each stream's last partial piece (a joined line spans from its first piece to there) */
+  private lastPieceOut = -1;
+  private lastPieceErr = -1;
   /** timestamp of the last glog / logrus header: the best guess for lines without one */
   private lastTimestamp = '';
 
@@ -88,6 +98,7 @@ class Parser implements FileParser {
     const problem = timezoneProblem(options.timezone ?? 'UTC');
     if (problem !== undefined) throw new ParserConfigError(problem);
     this.glogClock = new GlogClock(options.timezone ?? 'UTC');
+    this.facts = new LineFacts(new LineClock(this.glogClock, this.now));
     this.stdout = new PartialJoin('stdout', this.maxBytes);
     this.stderr = new PartialJoin('stderr', this.maxBytes);
     this.multiline = options.multiline;
@@ -113,12 +124,14 @@ class Parser implements FileParser {
       this.groupNone = new MultilineGroup(limits, this.counters);
       return;
     }
-    if (options === undefined) return;
-    const rule = multilineRule(options);
-    const limits = multilineLimits(options, this.maxBytes);
+    // stack traces are joined unless the file's options say otherwise (`off`, another rule)
+    if (multilineOff(options)) return;
+    const chosen = options ?? DEFAULT_MULTILINE;
+    const rule = multilineRule(chosen);
+    const limits = multilineLimits(chosen, this.maxBytes);
     if (this.format === 'cri' || this.format === 'docker-json') {
-      this.groupOut = new MultilineGroup(limits, this.counters, rule);
-      this.groupErr = new MultilineGroup(limits, this.counters, rule);
+      this.groupOut = new MultilineGroup(limits, this.counters, rule, this.restart);
+      this.groupErr = new MultilineGroup(limits, this.counters, rule, this.restart);
     } else {
       this.groupNone = new MultilineGroup(limits, this.counters, rule);
     }
@@ -200,7 +213,7 @@ class Parser implements FileParser {
       join.begin(offset, timestamp);
     }
     if (join.appendBytes(buf, textStart, end)) this.counters.truncated++;
-    this.endPiece(join, h.partial, out);
+    this.endPiece(join, h.partial, offset, out);
   }
 
   private pushDocker(buf: Buffer, start: number, end: number, offset: number, out: LogRecord[]): void {
@@ -225,21 +238,26 @@ class Parser implements FileParser {
     }
     if (join.offset < 0) join.begin(offset, d.timestamp);
     if (join.appendText(d.text, flags)) this.counters.truncated++;
-    this.endPiece(join, d.partial, out);
+    this.endPiece(join, d.partial, offset, out);
   }
 
   /** After a piece was added to `join`: wait for more, or hand out the joined record. */
-  private endPiece(join: PartialJoin, partial: boolean, out: LogRecord[]): void {
+  private endPiece(join: PartialJoin, partial: boolean, offset: number, out: LogRecord[]): void {
     if (partial) {
       this.counters.partialJoined++;
       join.lastInputMs = this.now();
+      if (join.stream === 'stdout') this.lastPieceOut = offset;
+      else this.lastPieceErr = offset;
       return;
     }
+    if (offset > join.offset) this.restart.note(join.offset, offset);
     this.releaseJoin(join, out);
   }
 
   private releaseJoin(join: PartialJoin, out: LogRecord[]): void {
     const offset = join.offset;
+    const lastPiece = join.stream === 'stdout' ? this.lastPieceOut : this.lastPieceErr;
+    if (lastPiece > offset) this.restart.note(offset, lastPiece); // released without its final piece
     const bytes = join.bytes;
     const message = join.take();
     this.emit(this.record(offset, join.timestamp, message, join.stream, join.flags), bytes, join.stream === 'stdout' ? this.groupOut : this.groupErr, out);
@@ -309,12 +327,14 @@ class Parser implements FileParser {
       this.complete(record, out);
       return;
     }
-    group.push(record, bytes, this.now(), this.released);
+    const first = group.push(record, bytes, this.released);
+    if (first !== undefined) this.complete(first, out);
     this.drainReleased(out);
   }
 
   private drainReleased(out: LogRecord[]): void {
     const released = this.released;
+    if (released.length === 0) return;
     for (let i = 0; i < released.length; i++) this.complete(released[i], out);
     released.length = 0;
   }
@@ -331,7 +351,12 @@ class Parser implements FileParser {
     }
     const mode = (format === 'glog' || format === 'logrus') && !this.messageExplicit ? 'none' : this.messageMode;
     // an unparsed line goes out as it came: no guessing at what is inside a line we could not read
-    if (mode !== 'none' && (record.flags & RecordFlag.UNPARSED) === 0) parseMessage(record, mode);
+    if ((record.flags & RecordFlag.UNPARSED) === 0) {
+      if (mode !== 'none') parseMessage(record, mode);
+      // level from the text (also with message parsing off: it leaves the text as it is); plain lines have
+      // no time but the read time: their own, when they state one
+      this.facts.apply(record, format === 'plain');
+    }
     const flags = record.flags;
     if (flags !== 0 && flags & RecordFlag.INVALID_UTF8) this.counters.invalidUtf8++;
     this.counters.records++;
@@ -344,7 +369,7 @@ class Parser implements FileParser {
     if (err >= 0 && (oldest < 0 || err < oldest)) oldest = err;
     oldest = older(oldest, this.groupOut);
     oldest = older(oldest, this.groupErr);
-    return older(oldest, this.groupNone);
+    return this.restart.safe(older(oldest, this.groupNone));
   }
 
   flushIdle(now: number, out: LogRecord[], quietSinceMs = 0): void {

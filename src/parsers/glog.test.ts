@@ -31,7 +31,7 @@ describe('glog / klog', () => {
         {
           offset: lineOffset(buf, 'W1124'),
           timestamp: '2026-11-24T09:15:03.000001Z',
-          level: 'warning',
+          level: 'warn',
           message:
             'k8s.io/client-go/informers/factory.go:150: failed to list *v1.Service: Get "https://10.96.0.1:443/api/v1/services?limit=500": dial tcp 10.96.0.1:443: connect: connection refused',
           extra: origin('reflector.go', 535),
@@ -102,7 +102,7 @@ describe('glog / klog', () => {
       records.map((r) => [r.level, r.offset, r.message.split('\n').length]),
       [
         ['info', 0, 1],
-        ['warning', lineOffset(buf, 'W1124'), 1],
+        ['warn', lineOffset(buf, 'W1124'), 1],
         ['info', lineOffset(buf, 'I1124 09:20:02'), 3],
         ['error', lineOffset(buf, 'E1124'), 1],
       ],

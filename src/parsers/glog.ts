@@ -11,7 +11,7 @@
 import { dedot } from '../event/metadata.js';
 import { readQuoted } from './message.js';
 
-const LEVELS: Record<string, string> = { I: 'info', W: 'warning', E: 'error', F: 'fatal' };
+const LEVELS: Record<string, string> = { I: 'info', W: 'warn', E: 'error', F: 'fatal' };
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 

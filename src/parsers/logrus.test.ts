@@ -15,7 +15,7 @@ describe('logrus (docker daemon)', () => {
         {
           offset: lineOffset(buf, 'time="2026-11-24T09:30:01'),
           timestamp: '2026-11-24T08:30:01.000000000Z',
-          level: 'warning',
+          level: 'warn',
           message: 'Your kernel does not support cgroup memory limit',
           extra: { docker: { 'storage-driver': 'overlay2' } },
           flags: 0,
@@ -51,7 +51,7 @@ describe('logrus (docker daemon)', () => {
         {
           offset: lineOffset(buf, 'time="2026-11-24T09:30:04'),
           timestamp: '2026-11-24T09:30:04.000000001Z',
-          level: 'warning',
+          level: 'warn',
           message: 'Health check for container 4f1c2b3a error: context deadline exceeded: unknown',
           extra: undefined,
           flags: 0,

@@ -3,7 +3,8 @@
  *   `time="2026-11-24T09:30:00.123456789Z" level=info msg="Starting up" storage-driver=overlay2`
  * Fields other than time, level and msg are kept (as strings) under `docker.*`.
  */
-import { normaliseLevel, parseLogfmt } from './message.js';
+import { normaliseLevel } from './level.js';
+import { parseLogfmt } from './message.js';
 import { toUtcTimestamp } from './time.js';
 
 export interface LogrusLine {

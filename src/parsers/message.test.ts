@@ -14,7 +14,7 @@ describe('message parsing', () => {
   it('auto: JSON objects only, by their first and last characters; level and message lifted', () => {
     assert.deepEqual(parsed('{"level":"WARN","msg":"cache miss","key":"u:7"}'), {
       message: 'cache miss',
-      level: 'warning',
+      level: 'warn',
       json: { level: 'WARN', msg: 'cache miss', key: 'u:7' },
       flags: 0,
     });
@@ -57,16 +57,16 @@ describe('message parsing', () => {
   it('levels: lower-case, abbreviations spelled out, pino numbers', () => {
     const cases: Array<[unknown, string | undefined]> = [
       ['INFO', 'info'],
-      ['Warn', 'warning'],
+      ['Warn', 'warn'],
       ['ERR', 'error'],
       ['information', 'info'],
-      ['CRITICAL', 'critical'],
+      ['CRITICAL', 'fatal'],
       ['dbg', 'debug'],
       ['panic', 'fatal'],
       [10, 'trace'],
       [20, 'debug'],
       [30, 'info'],
-      [40, 'warning'],
+      [40, 'warn'],
       [50, 'error'],
       [60, 'fatal'],
       [3, undefined],
@@ -77,19 +77,19 @@ describe('message parsing', () => {
     for (const [value, expected] of cases) assert.equal(normaliseLevel(value), expected, String(value));
   });
 
-  it('plain files: read time, JSON lines parsed, logfmt on request', () => {
+  it('plain files: read time, JSON lines parsed, logfmt on request (its level is read either way)', () => {
     const { records } = parseAll('{"level":"info","msg":"started"}\nlevel=warn msg=slow\n', { format: 'plain' });
     assert.deepEqual(
-      records.map((r) => [r.message, r.level]),
+      records.map((r) => [r.message, r.level, r.json]),
       [
-        ['started', 'info'],
-        ['level=warn msg=slow', undefined],
+        ['started', 'info', { level: 'info', msg: 'started' }],
+        ['level=warn msg=slow', 'warn', undefined],
       ],
     );
     const logfmt = parseAll('level=warn msg=slow\n', { format: 'plain', message: 'logfmt' }).records;
     assert.deepEqual(
       logfmt.map((r) => [r.message, r.level, r.json]),
-      [['slow', 'warning', { level: 'warn', msg: 'slow' }]],
+      [['slow', 'warn', { level: 'warn', msg: 'slow' }]],
     );
   });
 });

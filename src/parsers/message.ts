@@ -4,49 +4,14 @@
  * so a plain line costs two character checks.
  */
 import { RecordFlag, type LogRecord } from '../event/record.js';
+import { normaliseLevel } from './level.js';
+
+export { normaliseLevel };
 
 export type MessageParsing = 'auto' | 'json' | 'logfmt' | 'none';
 
 const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'log_level'];
 const MESSAGE_KEYS = ['msg', 'message', 'log'];
-
-const LEVEL_ALIASES: Record<string, string> = {
-  warn: 'warning',
-  wrn: 'warning',
-  err: 'error',
-  eror: 'error',
-  erro: 'error',
-  crit: 'critical',
-  dbg: 'debug',
-  dbug: 'debug',
-  debu: 'debug',
-  trac: 'trace',
-  trce: 'trace',
-  inf: 'info',
-  info: 'info',
-  information: 'info',
-  informational: 'info',
-  emerg: 'emergency',
-  panic: 'fatal',
-  fata: 'fatal',
-};
-
-/** Lower-case level names with common abbreviations spelled out (`WARN` → `warning`); pino numbers too. */
-export function normaliseLevel(value: unknown): string | undefined {
-  if (typeof value === 'number') {
-    // pino / bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal
-    if (value < 10 || !Number.isFinite(value)) return undefined;
-    if (value >= 60) return 'fatal';
-    if (value >= 50) return 'error';
-    if (value >= 40) return 'warning';
-    if (value >= 30) return 'info';
-    if (value >= 20) return 'debug';
-    return 'trace';
-  }
-  if (typeof value !== 'string' || value.length === 0 || value.length > 16) return undefined;
-  const lower = value.toLowerCase();
-  return LEVEL_ALIASES[lower] ?? lower;
-}
 
 /** `log.level` and `message` from the usual keys of a structured message. */
 function liftFields(record: LogRecord, object: Record<string, unknown>): void {

@@ -6,10 +6,12 @@
  * no point-in-time (7.10's PIT is x-pack only), which for append-only logs only means a page can see
  * records that arrived after the first page.
  */
+import { messageTokens } from '../core/message-tokens.js';
 import { dedot } from '../event/metadata.js';
 import type { ElasticsearchConfig } from '../sinks/elasticsearch/config.js';
 import { Transport } from '../sinks/elasticsearch/transport.js';
 import { timestampMicros } from '../store/local-store.js';
+import { groupFields, levelValues, type FieldTerm, type QueryNode, type TextTerm } from './query-text.js';
 import type { FoundRecord, LogQuery, QueryBackend } from './query.js';
 import type { JsonObject } from '../core/json.js';
 
@@ -28,6 +30,45 @@ export type FieldResolver = (field: string) => { exact: string; text: boolean };
 
 const AS_IS: FieldResolver = (field) => ({ exact: field, text: false });
 
+/**
+ * A word, phrase or prefix in the message. A one-word prefix is a `prefix` query on the analyzed terms
+ * (what FTS5's `"pay"*` is; match_phrase_prefix would stop at 50 expansions); a prefix after other words
+ * stays a phrase whose last word is a prefix.
+ */
+export function textClause(term: TextTerm): Record<string, unknown> {
+  const prefix = term.kind === 'word' && term.value.endsWith('*') && term.value.length > 1;
+  if (!prefix) return { match_phrase: { message: term.value } };
+  const value = term.value.slice(0, -1);
+  const tokens = messageTokens(value);
+  if (tokens.length === 1) return { prefix: { message: tokens[0] } };
+  return { match_phrase_prefix: { message: { query: value, max_expansions: 1000 } } };
+}
+
+/** A field term, positively. Keyword fields compare exactly (`*` / `?` patterns as a wildcard query). */
+export function fieldClause(term: FieldTerm, resolve: FieldResolver = AS_IS): Record<string, unknown> {
+  const resolved = resolve(term.field);
+  if (term.pattern) return { wildcard: { [resolved.exact]: { value: term.value.replaceAll('\\', '\\\\') } } };
+  if (resolved.text) return { match_phrase: { [resolved.exact]: term.value } };
+  const values = term.field === 'log.level' ? levelValues(term.value) : [term.value];
+  return values.length > 1 ? { terms: { [resolved.exact]: values } } : { term: { [resolved.exact]: values[0] } };
+}
+
+/** An OR / NOT group as a bool query (no scoring: results are sorted by time). */
+export function groupClause(node: QueryNode, resolve: FieldResolver = AS_IS): Record<string, unknown> {
+  switch (node.kind) {
+    case 'text':
+      return textClause(node.term);
+    case 'field':
+      return fieldClause(node.term, resolve);
+    case 'not':
+      return { bool: { must_not: [groupClause(node.child, resolve)] } };
+    case 'and':
+      return { bool: { filter: node.children.map((child) => groupClause(child, resolve)) } };
+    case 'or':
+      return { bool: { should: node.children.map((child) => groupClause(child, resolve)), minimum_should_match: 1 } };
+  }
+}
+
 export function buildEsQuery(query: LogQuery, resolve: FieldResolver = AS_IS): Record<string, unknown> {
   const filter: unknown[] = [];
   const must: unknown[] = [];
@@ -45,7 +86,7 @@ export function buildEsQuery(query: LogQuery, resolve: FieldResolver = AS_IS): R
     filter.push(/[*?]/.test(query.pod) ? { wildcard: { [exact('kubernetes.pod.name')]: { value: query.pod } } } : term('kubernetes.pod.name', query.pod));
   }
   if (query.container !== undefined) filter.push(term('kubernetes.container.name', query.container));
-  if (query.level !== undefined) filter.push(term('log.level', query.level));
+  if (query.level !== undefined) filter.push(fieldClause({ field: 'log.level', value: query.level, negate: false }, resolve));
   if (query.stream !== undefined) filter.push(term('stream', query.stream));
   if (query.node !== undefined) filter.push(term('kubernetes.node.name', query.node));
   for (const label of query.labels) {
@@ -58,16 +99,9 @@ export function buildEsQuery(query: LogQuery, resolve: FieldResolver = AS_IS): R
     else if (label.op === 'exists') filter.push({ exists: { field } });
     else mustNot.push({ exists: { field } });
   }
-  for (const t of query.text) {
-    const prefix = t.kind === 'word' && t.value.endsWith('*') && t.value.length > 1;
-    const clause = prefix ? { match_phrase_prefix: { message: t.value.slice(0, -1) } } : { match_phrase: { message: t.value } };
-    (t.negate ? mustNot : must).push(clause);
-  }
-  for (const t of query.fields) {
-    const resolved = t.field === 'message' ? { exact: 'message', text: true } : resolve(t.field);
-    const clause = resolved.text ? { match_phrase: { [resolved.exact]: t.value } } : { term: { [resolved.exact]: t.value } };
-    (t.negate ? mustNot : filter).push(clause);
-  }
+  for (const t of query.text) (t.negate ? mustNot : must).push(textClause(t));
+  for (const t of query.fields) (t.negate ? mustNot : filter).push(fieldClause(t, resolve));
+  for (const group of query.groups ?? []) filter.push(groupClause(group, resolve));
   const order = query.order === 'newest' ? 'desc' : 'asc';
   const body: Record<string, unknown> = {
     size: query.limit,
@@ -84,6 +118,32 @@ export function buildEsQuery(query: LogQuery, resolve: FieldResolver = AS_IS): R
   return body;
 }
 
+/**
+ * Elasticsearch's error answer as one line: the first root cause's type and reason (a 400's body is a
+ * nested JSON object of several hundred characters; the reason is what names the problem).
+ */
+export function rejectionReason(body: string): string {
+  let reason: string | undefined;
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error;
+    if (typeof error === 'string') reason = error;
+    else if (error !== null && typeof error === 'object') {
+      const e = error as {
+        type?: string;
+        reason?: string;
+        root_cause?: Array<{ type?: string; reason?: string }>;
+        caused_by?: { type?: string; reason?: string };
+      };
+      const cause = e.root_cause?.[0] ?? e.caused_by ?? e;
+      reason = [cause.type, cause.reason ?? e.reason].filter((part) => part !== undefined && part !== '').join(': ');
+    }
+  } catch {
+    // not JSON (a proxy's HTML page): its text, shortened below
+  }
+  const line = (reason || body || 'no details').replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? line.slice(0, 297) + '...' : line;
+}
+
 /** Every field a query filters or sorts on (for `_field_caps`). */
 function fieldsOf(query: LogQuery): string[] {
   const fields = [
@@ -98,6 +158,7 @@ function fieldsOf(query: LogQuery): string[] {
   ];
   for (const label of query.labels) fields.push(`kubernetes.labels.${dedot(label.key)}`);
   for (const term of query.fields) if (term.field !== 'message') fields.push(term.field);
+  fields.push(...groupFields(query.groups ?? []));
   return fields;
 }
 
@@ -143,8 +204,12 @@ export class ElasticsearchBackend implements QueryBackend {
           `Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): check ELASTICSEARCH_USERNAME/PASSWORD or ELASTICSEARCH_API_KEY`,
         );
       }
-      if (result.status >= 300)
-        throw new BackendError(`Elasticsearch at ${result.host} answered ${result.status} to ${method} ${path.split('?')[0]}: ${result.body.slice(0, 500)}`);
+      if (result.status >= 300) {
+        const what = result.status < 500 ? 'did not accept the query' : 'failed to answer';
+        throw new BackendError(
+          `Elasticsearch at ${result.host} ${what} (HTTP ${result.status} to ${method} ${path.split('?')[0]}): ${rejectionReason(result.body)}`,
+        );
+      }
       return JSON.parse(result.body);
     }
     throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}`);
@@ -181,6 +246,16 @@ export class ElasticsearchBackend implements QueryBackend {
       const after = [timestamp !== '' ? timestamp : hit.sort[0], ...hit.sort.slice(1)];
       return { id: hit._id, tsMicros, doc: hit._source, cursor: { tsMicros, tiebreak: JSON.stringify(after) } };
     });
+  }
+
+  async count(query: LogQuery, cap: number): Promise<{ count: number; exact: boolean }> {
+    const { query: filter } = buildEsQuery(query, await this.resolver(query));
+    const response = (await this.call('POST', this.path('_search'), { size: 0, query: filter, track_total_hits: cap + 1 })) as {
+      hits?: { total?: number | { value: number; relation: string } };
+    };
+    const total = response.hits?.total;
+    const value = typeof total === 'number' ? total : (total?.value ?? 0);
+    return value > cap ? { count: cap, exact: false } : { count: value, exact: typeof total === 'number' || total?.relation !== 'gte' };
   }
 
   async close(): Promise<void> {

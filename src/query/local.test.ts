@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { UsageError } from '../cli/errors.js';
 import type { FileContext } from '../event/record.js';
 import { LocalStoreSink } from '../store/sink.js';
 import { AckCounter, fileContext, makeBatch, type RecordSpec } from '../../test/helpers/records.js';
@@ -214,18 +215,67 @@ describe('local store queries', () => {
     assert.doesNotMatch(text, /TEMP B-TREE/);
     assert.match(backend.explain(buildQuery(undefined, { level: 'error' })), /INDEX logs_level/);
     assert.match(backend.explain(buildQuery(undefined, { stream: 'stderr' })), /INDEX logs_stream/);
+    // warn is stored as warn or warning: one walk per value, merged, not a sort of every warning
+    for (const warn of [buildQuery(undefined, { level: 'WARN' }), buildQuery('level:warning', {})]) {
+      assert.match(backend.explain(warn), /INDEX logs_level/);
+      assert.doesNotMatch(backend.explain(warn), /TEMP B-TREE/);
+    }
+    assert.doesNotMatch(backend.explain(buildQuery('(payment OR reset) -declined level:error', {})), /TEMP B-TREE/);
+    assert.doesNotMatch(backend.explain(buildQuery('payment OR level:error', { namespace: 'shop' })), /TEMP B-TREE/);
     const labels = backend.explain(buildQuery(undefined, { selector: 'app=db,tier=back' }));
     assert.match(labels, /INDEX logs_pod/);
     assert.doesNotMatch(labels, /TEMP B-TREE FOR ORDER BY/);
   });
 
-  it('FTS5 operators and punctuation in the query are plain words, not syntax', async () => {
-    assert.deepEqual(await ids('NOT AND OR ( ) * : ^ pay**', {}), []);
-    assert.deepEqual(await ids('peer NOT', {}), []);
+  it('FTS5 syntax in the query is plain words; upper-case OR / NOT / AND are the query language', async () => {
+    assert.deepEqual(await ids('peer^ NEAR/2 pay** :x', {}), []);
+    assert.deepEqual(await ids('by peer or', {}), [], 'lower-case or is a word');
     assert.deepEqual(
       await ids('by peer', {}),
       expected((r) => r.message.startsWith('Connection')),
     );
+    assert.deepEqual(
+      await ids('by AND peer', {}),
+      expected((r) => r.message.startsWith('Connection')),
+    );
+    assert.throws(
+      () => buildQuery('peer NOT', {}),
+      (e: unknown) => e instanceof UsageError && /NOT at position 6 needs something after it/.test(e.message),
+    );
+    assert.throws(
+      () => buildQuery(': ^', {}),
+      (e: unknown) => e instanceof UsageError && /":" at position 1 has no letters or digits/.test(e.message),
+    );
+  });
+
+  it('OR, NOT, parentheses, patterns on keyword fields and case match a brute-force filter', async () => {
+    const cases: Array<[string, QueryFlags, (r: (typeof all)[number]) => boolean]> = [
+      ['payment OR café', {}, (r) => r.message.startsWith('payment') || r.message.startsWith('café')],
+      ['(payment OR café) -ouvert', {}, (r) => r.message.startsWith('payment')],
+      ['NOT (payment OR café OR request)', { namespace: 'shop' }, (r) => r.ns === 'shop' && !/^(payment|café|request)/.test(r.message)],
+      ['healthz OR level:error', {}, (r) => r.message.includes('healthz') || r.level === 'error'],
+      ['(healthz OR level:error) -namespace:shop', {}, (r) => (r.message.includes('healthz') || r.level === 'error') && r.ns !== 'shop'],
+      ['NOT (level:info OR stream:stderr)', {}, (r) => r.level !== 'info' && r.stream !== 'stderr'],
+      ['pod:web-1* declined', {}, (r) => r.pod.startsWith('web-1') && r.message.includes('declined')],
+      ['pod:api-?', {}, (r) => /^api-.$/.test(r.pod)],
+      ['-pod:db-* -pod:web-*', {}, (r) => r.pod.startsWith('api-')],
+      ['namespace:Shop level:ERROR', {}, (r) => r.ns === 'shop' && r.level === 'error'],
+      ['level:WARN', {}, (r) => r.level === 'warning'],
+      ['level:warn OR kubernetes.labels.app:db*', {}, (r) => r.level === 'warning' || r.labels.app === 'db'],
+      ['node:node-b OR (file:*/web-3_* connection)', {}, (r) => r.node === 'node-b' || (r.pod === 'web-3' && r.message.startsWith('Connection'))],
+      [
+        '(reset OR "payment declined") AND NOT (kubernetes.labels.tier:front OR order_3)',
+        {},
+        (r) => (r.message.startsWith('Connection') || r.message.startsWith('payment declined')) && r.labels.tier !== 'front' && !r.message.endsWith('order_3'),
+      ],
+    ];
+    for (const [text, flags, filter] of cases) {
+      assert.deepEqual(await ids(text, flags), expected(filter), text);
+      assert.deepEqual(await ids(text, { ...flags, oldestFirst: true, limit: '3' }), expected(filter, false).slice(0, 3), `oldest 3: ${text}`);
+      const count = await backend.count(buildQuery(text, flags), 100_000);
+      assert.deepEqual(count, { count: expected(filter).length, exact: true }, `count: ${text}`);
+    }
+    assert.deepEqual(await backend.count(buildQuery(undefined, {}), 50), { count: 50, exact: false });
   });
 });
 

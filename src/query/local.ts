@@ -7,39 +7,12 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { UsageError } from '../cli/errors.js';
-import { dedot } from '../event/metadata.js';
 import { LocalStore, refuseUnshardedStore, SLOT_BITS, STORE_SHARDS, storePath } from '../store/local-store.js';
 import { rebuildDocument } from '../store/rows.js';
 import { COMMON_LEVELS, NOTABLE_LEVEL, STDERR } from '../store/schema.js';
-import type { FieldTerm, FoundRecord, LabelRequirement, LogQuery, QueryBackend, TextTerm } from './query.js';
-
-/** fields that are columns of every row (indexed) */
-const ROW_COLUMNS: Record<string, string> = {
-  'kubernetes.namespace': 'namespace',
-  'kubernetes.pod.name': 'pod',
-  'kubernetes.container.name': 'container',
-  'log.level': 'level',
-  stream: 'stream',
-};
-
-/** per-source fields: in the sources table, not in a row's body */
-const SOURCE_PREFIXES = ['kubernetes.', 'container.', 'host.', 'service.'];
-
-export function ftsExpression(term: TextTerm): string {
-  const prefix = term.kind === 'word' && term.value.endsWith('*') && term.value.length > 1;
-  const value = prefix ? term.value.slice(0, -1) : term.value;
-  return `"${value.replaceAll('"', '""')}"${prefix ? '*' : ''}`;
-}
-
-function jsonPath(field: string): string {
-  return (
-    '$' +
-    field
-      .split('.')
-      .map((part) => `."${part.replaceAll('"', '')}"`)
-      .join('')
-  );
-}
+import { fieldMatch, ftsExpression, ftsOf, groupCondition, labelCondition, type Condition } from './local-conditions.js';
+import { levelValues, type FieldTerm } from './query-text.js';
+import type { FoundRecord, LogQuery, QueryBackend } from './query.js';
 
 interface Row {
   /** which store shard the row is in (set after the query) */
@@ -55,11 +28,6 @@ interface Source {
   meta: string;
 }
 
-interface Condition {
-  sql: string;
-  params: unknown[];
-}
-
 /** A query being assembled: conditions on the row, and conditions on its source (file + pod metadata). */
 class Plan {
   readonly row: Condition[] = [];
@@ -72,48 +40,27 @@ class Plan {
   }
 }
 
-function labelCondition(label: LabelRequirement): Condition {
-  const path = jsonPath(dedot(label.key));
-  const values = label.values ?? [];
-  const list = values.map(() => '?').join(', ');
-  switch (label.op) {
-    case '=':
-      return { sql: 'json_extract(labels, ?) = ?', params: [path, values[0]] };
-    case '!=':
-      return { sql: 'coalesce(json_extract(labels, ?) != ?, 1)', params: [path, values[0]] };
-    case 'in':
-      return { sql: `json_extract(labels, ?) IN (${list})`, params: [path, ...values] };
-    case 'notin':
-      return { sql: `coalesce(json_extract(labels, ?) NOT IN (${list}), 1)`, params: [path, ...values] };
-    case 'exists':
-      return { sql: 'json_type(labels, ?) IS NOT NULL', params: [path] };
-    case '!exists':
-      return { sql: 'json_type(labels, ?) IS NULL', params: [path] };
-  }
-}
-
-function fieldCondition(plan: Plan, term: FieldTerm, text: TextTerm[]): void {
-  if (term.field === 'message') {
-    text.push({ kind: 'phrase', value: term.value, negate: term.negate });
+/**
+ * A plain field term of the top-level conjunction. Positive source terms also narrow the pods to walk
+ * (container, pod patterns: see compile); an exclusion matches records without the field, as in Elasticsearch.
+ */
+function fieldCondition(plan: Plan, term: FieldTerm): void {
+  const match = fieldMatch(term);
+  if (match.place === 'source') {
+    (term.negate ? plan.notSource : plan.source).push(match);
     return;
   }
-  const column = ROW_COLUMNS[term.field];
-  let source: Condition | undefined;
-  if (column !== undefined) {
-    plan.add(term.negate ? `coalesce(l.${column} != ?, 1)` : `l.${column} = ?`, term.value);
-    // unindexed: walk the pods that have it (see LocalStoreBackend.compile)
-    if (column === 'container' && !term.negate) plan.source.push({ sql: 'container = ?', params: [term.value] });
-  } else if (term.field === 'log.file.path') {
-    source = { sql: 'path = ?', params: [term.value] };
-  } else if (term.field === 'kubernetes.node.name') {
-    source = { sql: 'node = ?', params: [term.value] };
-  } else if (SOURCE_PREFIXES.some((prefix) => term.field.startsWith(prefix))) {
-    source = { sql: `CAST(json_extract('{' || meta || '}', ?) AS TEXT) = ?`, params: [jsonPath(term.field), term.value] };
-  } else {
-    const clause = `CAST(json_extract(l.body, ?) AS TEXT) = ?`;
-    plan.add(term.negate ? `NOT coalesce(${clause}, 0)` : clause, jsonPath(term.field), term.value);
+  if (match.place === 'body') {
+    plan.add(term.negate ? `NOT coalesce(${match.sql}, 0)` : match.sql, ...match.params);
+    return;
   }
-  if (source !== undefined) (term.negate ? plan.notSource : plan.source).push(source);
+  plan.add(term.negate ? `coalesce(NOT (${match.sql}), 1)` : match.sql, ...match.params);
+  if (term.negate) return;
+  // unindexed or a pattern: walk the pods that have it (see LocalStoreBackend.compile)
+  if (term.field === 'kubernetes.container.name' || (term.field === 'kubernetes.pod.name' && term.pattern)) {
+    const column = term.field === 'kubernetes.container.name' ? 'container' : 'pod';
+    plan.source.push({ sql: term.pattern ? `${column} GLOB ?` : `${column} = ?`, params: match.params });
+  }
 }
 
 /** Up to this many pods, a query over a set of pods walks each pod's index separately and merges. */
@@ -164,7 +111,6 @@ export class LocalStoreBackend implements QueryBackend {
   compile(query: LogQuery, store: LocalStore = this.stores[0]): CompiledQuery {
     const plan = new Plan();
     const newest = query.order === 'newest';
-    const text = [...query.text];
     if (query.namespace !== undefined) plan.add('l.namespace = ?', query.namespace);
     if (query.pod !== undefined) {
       if (/[*?]/.test(query.pod)) plan.source.push({ sql: 'pod GLOB ?', params: [query.pod] });
@@ -176,17 +122,35 @@ export class LocalStoreBackend implements QueryBackend {
       plan.source.push({ sql: 'container = ?', params: [query.container] });
       plan.add('l.container = ?', query.container);
     }
-    if (query.level !== undefined) {
-      plan.add('l.level = ?', query.level);
-      if (!COMMON_LEVELS.includes(query.level)) plan.add(NOTABLE_LEVEL);
+    // A level that means several stored values (warn: warn, warning) is walked one value at a time and
+    // merged, like pods: `level IN (...)` would make SQLite sort every matching row by time.
+    let levelWalks: string[] | undefined;
+    const levelTerms = query.fields.filter((t) => t.field === 'log.level' && !t.negate && !t.pattern).map((t) => t.value);
+    for (const level of query.level !== undefined ? [query.level, ...levelTerms] : levelTerms) {
+      const levels = levelValues(level);
+      if (levels.length > 1 && levelWalks === undefined) levelWalks = levels;
+      else plan.add(levels.length > 1 ? `l.level IN (${levels.map(() => '?').join(', ')})` : 'l.level = ?', ...levels);
+      if (levels.every((l) => !COMMON_LEVELS.includes(l))) plan.add(NOTABLE_LEVEL);
     }
     if (query.stream !== undefined) plan.add(query.stream === 'stderr' ? STDERR : 'l.stream = ?', ...(query.stream === 'stderr' ? [] : [query.stream]));
     if (query.node !== undefined) plan.source.push({ sql: 'node = ?', params: [query.node] });
     for (const label of query.labels) plan.source.push(labelCondition(label));
-    for (const term of query.fields) fieldCondition(plan, term, text);
+    for (const term of query.fields) if (!(term.field === 'log.level' && !term.negate && !term.pattern)) fieldCondition(plan, term);
 
-    const positive = text.filter((t) => !t.negate).map(ftsExpression);
-    const negative = text.filter((t) => t.negate).map(ftsExpression);
+    const positive = query.text.filter((t) => !t.negate).map(ftsExpression);
+    const negative = query.text.filter((t) => t.negate).map(ftsExpression);
+    for (const group of query.groups ?? []) {
+      // Words-only groups join the full-text expression (the walk stays down the FTS matches); groups
+      // naming fields are checked row by row.
+      const fts = ftsOf(group);
+      const excluded = group.kind === 'not' ? ftsOf(group.child) : undefined;
+      if (fts !== undefined) positive.push(fts);
+      else if (excluded !== undefined) negative.push(excluded);
+      else {
+        const condition = groupCondition(group);
+        plan.add(condition.sql, ...condition.params);
+      }
+    }
     const key = positive.length > 0 ? 'f.rowid' : 'l.rowid';
     if (query.fromMicros !== undefined) plan.add(`${key} >= (? << ${SLOT_BITS})`, Math.ceil(query.fromMicros));
     if (query.toMicros !== undefined) plan.add(`${key} < (? << ${SLOT_BITS})`, Math.ceil(query.toMicros));
@@ -210,10 +174,15 @@ export class LocalStoreBackend implements QueryBackend {
       }
     }
     for (const condition of plan.notSource) plan.add(`l.source NOT IN (SELECT id FROM sources WHERE ${condition.sql})`, ...condition.params);
+    if (levelWalks !== undefined && (positive.length > 0 || pods !== undefined)) {
+      // walked down the full-text matches or a pod's index anyway: the levels are a check per row
+      plan.add(`l.level IN (${levelWalks.map(() => '?').join(', ')})`, ...levelWalks);
+      levelWalks = undefined;
+    }
 
     const from = positive.length > 0 ? 'logs_fts f CROSS JOIN logs l ON l.rowid = f.rowid' : 'logs l';
-    const head: Condition[] =
-      positive.length > 0 ? [{ sql: 'logs_fts MATCH ?', params: [positive.join(' ') + negative.map((n) => ` NOT ${n}`).join('')] }] : [];
+    const match = negative.reduce((expr, not) => `(${expr} NOT ${not})`, `(${positive.join(' AND ')})`);
+    const head: Condition[] = positive.length > 0 ? [{ sql: 'logs_fts MATCH ?', params: [match] }] : [];
     const statement = (extra: Condition[]) => {
       const all = [...head, ...extra, ...plan.row];
       const where = all.length > 0 ? 'WHERE ' + all.map((c) => c.sql).join(' AND ') : '';
@@ -222,6 +191,7 @@ export class LocalStoreBackend implements QueryBackend {
         params: [...all.flatMap((c) => c.params), query.limit],
       };
     };
+    if (levelWalks !== undefined) return { statements: levelWalks.map((level) => statement([{ sql: 'l.level = ?', params: [level] }])) };
     if (pods === undefined || positive.length > 0) return { statements: [statement([])] };
     return { statements: pods.map((pod) => statement([{ sql: 'l.pod = ?', params: [pod] }])) };
   }
@@ -233,26 +203,16 @@ export class LocalStoreBackend implements QueryBackend {
   async search(query: LogQuery): Promise<FoundRecord[]> {
     let rows: Row[] = [];
     let merge = this.stores.length > 1;
-    for (const [shard, store] of this.stores.entries()) {
-      try {
-        const { statements } = this.compile(query, store);
-        if (statements.length > 1) merge = true;
-        for (const { sql, params } of statements) {
-          for (const row of store.db
-            .prepare(sql)
-            .safeIntegers(true)
-            .all(...params) as Row[]) {
-            row.shard = shard;
-            rows.push(row);
-          }
-        }
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5|MATCH/i.test((error as Error).message)) {
-          throw new UsageError(`query: the full-text part could not be read (${(error as Error).message})`);
-        }
-        throw store.wrap(error, 'query failed');
+    this.eachStatement(query, (store, shard, sql, params, statements) => {
+      if (statements > 1) merge = true;
+      for (const row of store.db
+        .prepare(sql)
+        .safeIntegers(true)
+        .all(...params) as Row[]) {
+        row.shard = shard;
+        rows.push(row);
       }
-    }
+    });
     if (merge) {
       const newest = query.order === 'newest';
       rows.sort((a, b) => (a.rowid === b.rowid ? 0 : a.rowid < b.rowid === newest ? 1 : -1));
@@ -263,6 +223,33 @@ export class LocalStoreBackend implements QueryBackend {
       const tsMicros = Number(row.rowid >> BigInt(SLOT_BITS));
       return { id: row.id, tsMicros, doc: rebuildDocument(row.body, source.path, source.meta), cursor: { tsMicros, tiebreak: String(row.rowid) } };
     });
+  }
+
+  /** Counted the way search walks (up to cap + 1 rows per statement), so a count costs what a page of that size does. */
+  async count(query: LogQuery, cap: number): Promise<{ count: number; exact: boolean }> {
+    let total = 0;
+    this.eachStatement({ ...query, after: undefined, limit: cap + 1 }, (store, _shard, sql, params) => {
+      total += store.db
+        .prepare(`SELECT count(*) FROM (${sql})`)
+        .pluck()
+        .get(...params) as number;
+    });
+    return total > cap ? { count: cap, exact: false } : { count: total, exact: true };
+  }
+
+  /** Each shard's statements for a query; a full-text expression SQLite cannot read is a usage error. */
+  private eachStatement(query: LogQuery, run: (store: LocalStore, shard: number, sql: string, params: unknown[], statements: number) => void): void {
+    for (const [shard, store] of this.stores.entries()) {
+      try {
+        const { statements } = this.compile(query, store);
+        for (const { sql, params } of statements) run(store, shard, sql, params, statements.length);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_ERROR' && /fts5|MATCH/i.test((error as Error).message)) {
+          throw new UsageError(`query: the full-text part could not be read (${(error as Error).message})`);
+        }
+        throw store.wrap(error, 'query failed');
+      }
+    }
   }
 
   private source(shard: number, id: number): Source {

@@ -30,10 +30,10 @@ describe('query text', () => {
     );
   });
 
-  it('a lone dash is a word, an unclosed quote or a field without value is an error naming it', () => {
-    assert.deepEqual(
-      parseQueryText('a - b').text.map((t) => t.value),
-      ['a', '-', 'b'],
+  it('a word with nothing to search for, an unclosed quote or a field without value is an error naming it', () => {
+    assert.throws(
+      () => parseQueryText('a - b'),
+      (e: unknown) => e instanceof UsageError && /"-" at position 3 has no letters or digits to search for/.test(e.message),
     );
     assert.throws(
       () => parseQueryText('"oops'),
@@ -43,6 +43,69 @@ describe('query text', () => {
       () => parseQueryText('level:'),
       (e: unknown) => e instanceof UsageError && /"level:" has a field but no value/.test(e.message),
     );
+  });
+
+  it('OR, NOT, AND and parentheses: OR binds looser than the implicit AND; plain terms stay flat', () => {
+    const word = (value: string) => ({ kind: 'text', term: { kind: 'word', value, negate: false } });
+    assert.deepEqual(parseQueryText('a b OR c'), {
+      text: [],
+      fields: [],
+      groups: [{ kind: 'or', children: [{ kind: 'and', children: [word('a'), word('b')] }, word('c')] }],
+    });
+    assert.deepEqual(parseQueryText('x (a OR b)'), {
+      text: [{ kind: 'word', value: 'x', negate: false }],
+      fields: [],
+      groups: [{ kind: 'or', children: [word('a'), word('b')] }],
+    });
+    assert.deepEqual(parseQueryText('NOT level:info AND -"a b" NOT -c'), {
+      text: [
+        { kind: 'phrase', value: 'a b', negate: true },
+        { kind: 'word', value: 'c', negate: false },
+      ],
+      fields: [{ field: 'log.level', value: 'info', negate: true }],
+    });
+    assert.deepEqual(parseQueryText('-(a OR b)').groups, [{ kind: 'not', child: { kind: 'or', children: [word('a'), word('b')] } }]);
+    assert.deepEqual(
+      parseQueryText('could not or and').text.map((t) => t.value),
+      ['could', 'not', 'or', 'and'],
+      'lower-case operators are words',
+    );
+    assert.deepEqual(
+      parseQueryText('(null) f(x)').text.map((t) => t.value),
+      ['null', 'f(x)'],
+    );
+    for (const [input, message] of [
+      ['a OR', /OR at position 3 needs something after it/],
+      ['OR a', /OR at position 1 needs something before it/],
+      ['a AND', /AND at position 3 needs something after it/],
+      ['(a OR b', /unclosed \( at position 1/],
+      ['a ()', /empty \( \) at position 3/],
+      ['NOT', /NOT at position 1 needs something after it/],
+    ] as const) {
+      assert.throws(
+        () => parseQueryText(input),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+        input,
+      );
+    }
+  });
+
+  it('field values: patterns, quoted literals, case and level names as stored', () => {
+    assert.deepEqual(parseQueryText('pod:checkout* container:"a*" namespace:Shop level:WARNING level:Error level:crit json.Code:AbC').fields, [
+      { field: 'kubernetes.pod.name', value: 'checkout*', negate: false, pattern: true },
+      { field: 'kubernetes.container.name', value: 'a*', negate: false },
+      { field: 'kubernetes.namespace', value: 'shop', negate: false },
+      { field: 'log.level', value: 'warn', negate: false },
+      { field: 'log.level', value: 'error', negate: false },
+      { field: 'log.level', value: 'fatal', negate: false },
+      { field: 'json.Code', value: 'AbC', negate: false },
+    ]);
+    assert.deepEqual(parseQueryText('message:"pool resized" message:pay*').text, [
+      { kind: 'phrase', value: 'pool resized', negate: false },
+      { kind: 'word', value: 'pay*', negate: false },
+    ]);
+    const query = buildQuery(undefined, { level: 'WARNING', namespace: 'Shop', pod: 'Web-*' });
+    assert.deepEqual([query.level, query.namespace, query.pod], ['warn', 'shop', 'web-*']);
   });
 });
 
@@ -134,5 +197,27 @@ describe('buildQuery', () => {
     assert.equal(parseDuration('2w', '--since'), 14 * 86_400_000);
     assert.equal(parseTime('2026-11-24T10:00:00.000001Z', '--from'), Date.parse('2026-11-24T10:00:00Z') * 1000 + 1);
     assert.equal(parseTime('2026-11-24T12:00:00+02:00', '--from'), Date.parse('2026-11-24T10:00:00Z') * 1000);
+    assert.equal(parseTime('2026-11-24', '--from'), Date.parse('2026-11-24T00:00:00Z') * 1000);
+    assert.equal(parseTime('2026-11-24 10:00:00.5Z', '--from'), Date.parse('2026-11-24T10:00:00.500Z') * 1000);
+    assert.equal(parseTime('2024-02-29T00:00:00Z', '--from'), Date.parse('2024-02-29T00:00:00Z') * 1000);
+  });
+
+  it('a time Date.parse would guess at is an error, not another time', () => {
+    for (const value of ['5', '2026-02-30', '2025-02-29', '2026-13-01', 'Nov 5', '1 2 3', '2026-11-24T25:00:00Z', '2026-11-24T10:00:00+25:00', 'tomorrow']) {
+      assert.throws(
+        () => parseTime(value, '--from'),
+        (e: unknown) =>
+          e instanceof UsageError && e.message === `--from: not a date/time (got ${JSON.stringify(value)}; use RFC 3339, e.g. 2026-11-24T10:00:00Z)`,
+        value,
+      );
+    }
+  });
+
+  it('bounds outside what records can have are no bounds (no Elasticsearch 400 for a date before 1970)', () => {
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    assert.equal(buildQuery(undefined, { since: '30000d' }, now).fromMicros, undefined);
+    assert.equal(buildQuery(undefined, { since: '999999999w' }, now).fromMicros, undefined);
+    assert.equal(buildQuery(undefined, { from: '1960-01-01T00:00:00Z', to: '1965-01-01T00:00:00Z' }, now).toMicros, 0);
+    assert.equal(buildQuery(undefined, { to: '9999-12-31T00:00:00Z' }, now).toMicros, undefined);
   });
 });

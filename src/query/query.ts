@@ -1,24 +1,14 @@
 /**
  * One query model for every backend, and the parsers for what users type:
- *   free text:   words  "a phrase"  field:value  -word  -"phrase"  -field:value
+ *   free text:   words  "a phrase"  pre*  field:value  -word  NOT field:value  a OR b  ( )   (query-text.ts)
  *   selector:    app=web,tier!=db,track,!canary   (like kubectl -l)
- *   time:        --since 15m | 2h | 7d, --from/--to RFC 3339 (or anything Date understands)
+ *   time:        --since 15m | 2h | 7d, --from/--to RFC 3339 / ISO 8601
  */
 import { UsageError } from '../cli/errors.js';
-import { timestampMicros } from '../store/local-store.js';
+import { normalizeFieldValue, parseQueryText, type FieldTerm, type QueryNode, type TextTerm } from './query-text.js';
 import type { JsonObject } from '../core/json.js';
 
-export interface TextTerm {
-  kind: 'word' | 'phrase';
-  value: string;
-  negate: boolean;
-}
-
-export interface FieldTerm {
-  field: string;
-  value: string;
-  negate: boolean;
-}
+export { FIELD_ALIASES, parseQueryText, type FieldTerm, type QueryNode, type TextTerm } from './query-text.js';
 
 export interface LabelRequirement {
   /** as written (dotted); backends dedot it */
@@ -43,6 +33,8 @@ export interface LogQuery {
   labels: LabelRequirement[];
   text: TextTerm[];
   fields: FieldTerm[];
+  /** further conjuncts: OR and negated groups, as trees (see query-text.ts) */
+  groups?: QueryNode[];
   order: 'newest' | 'oldest';
   limit: number;
   /** continue after this record (pagination / follow) */
@@ -70,77 +62,9 @@ export interface QueryBackend {
    */
   readonly followLagMs: number;
   search(query: LogQuery): Promise<FoundRecord[]>;
+  /** How many records match (ignoring limit and cursor), counted up to `cap`: `exact` false beyond it. */
+  count(query: LogQuery, cap: number): Promise<{ count: number; exact: boolean }>;
   close(): Promise<void>;
-}
-
-/** Shorthand fields that map to first-class filters on both backends. */
-export const FIELD_ALIASES: Record<string, string> = {
-  namespace: 'kubernetes.namespace',
-  ns: 'kubernetes.namespace',
-  pod: 'kubernetes.pod.name',
-  container: 'kubernetes.container.name',
-  node: 'kubernetes.node.name',
-  host: 'host.name',
-  level: 'log.level',
-  stream: 'stream',
-  service: 'service.name',
-  file: 'log.file.path',
-};
-
-const TOP_LEVEL_FIELDS = new Set(['message', 'stream', '@timestamp']);
-
-/**
- * `name:` starts a field term only for a known alias, a top-level field or a dotted path (`json.user.id`):
- * `user:bob` or `http://host` stay words, searched as phrases of their tokens.
- */
-function isFieldName(name: string): boolean {
-  return (
-    /^[A-Za-z_@][\w.@/-]*$/.test(name) && (Object.hasOwn(FIELD_ALIASES, name) || TOP_LEVEL_FIELDS.has(name) || (name.includes('.') && !name.endsWith('.')))
-  );
-}
-
-export function parseQueryText(input: string): { text: TextTerm[]; fields: FieldTerm[] } {
-  const text: TextTerm[] = [];
-  const fields: FieldTerm[] = [];
-  let i = 0;
-  const n = input.length;
-  while (i < n) {
-    while (i < n && /\s/.test(input[i])) i++;
-    if (i >= n) break;
-    let negate = false;
-    if (input[i] === '-' && i + 1 < n && !/\s/.test(input[i + 1])) {
-      negate = true;
-      i++;
-    }
-    if (input[i] === '"') {
-      const close = input.indexOf('"', i + 1);
-      if (close < 0) throw new UsageError(`query: unclosed quote at position ${i + 1} in ${JSON.stringify(input)}`);
-      const value = input.slice(i + 1, close).trim();
-      if (value) text.push({ kind: 'phrase', value, negate });
-      i = close + 1;
-      continue;
-    }
-    const start = i;
-    while (i < n && !/\s/.test(input[i])) {
-      if (input[i] === '"') {
-        const close = input.indexOf('"', i + 1);
-        if (close < 0) throw new UsageError(`query: unclosed quote at position ${i + 1} in ${JSON.stringify(input)}`);
-        i = close + 1;
-      } else i++;
-    }
-    const token = input.slice(start, i);
-    const colon = token.indexOf(':');
-    const name = colon > 0 ? token.slice(0, colon) : '';
-    if (colon > 0 && isFieldName(name)) {
-      let value = token.slice(colon + 1);
-      if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-      if (value === '') throw new UsageError(`query: ${JSON.stringify(token)} has a field but no value (write field:value)`);
-      fields.push({ field: FIELD_ALIASES[name] ?? name, value, negate });
-    } else {
-      text.push({ kind: 'word', value: token, negate });
-    }
-  }
-  return { text, fields };
 }
 
 const LABEL_TOKEN = /[A-Za-z0-9][A-Za-z0-9._/-]*/y;
@@ -226,13 +150,41 @@ export function parseDuration(value: string, flag: string): number {
   return Number(match[1]) * UNITS[match[2]];
 }
 
-/** RFC 3339 (sub-millisecond digits kept) or anything Date understands → microseconds since the epoch. */
+const TIME = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?(Z|z|[+-]\d\d:?\d\d)?$/;
+
+/**
+ * RFC 3339 / ISO 8601 → microseconds since the epoch: `2026-11-24T10:00:00Z` (sub-millisecond digits kept),
+ * an offset (`+01:00`), a space for the `T`, a date alone (midnight UTC) or a time without zone (local
+ * time, as Date reads it). Strict: Date.parse would take `5` as May 2001 and `2026-02-30` as March 2nd, and a
+ * search would then quietly read the wrong time range.
+ */
 export function parseTime(value: string, flag: string): number {
-  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return timestampMicros(value);
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`${flag}: not a date/time (got ${JSON.stringify(value)}; use RFC 3339, e.g. 2026-11-24T10:00:00Z)`);
-  return ms * 1000;
+  const bad = (): never => {
+    throw new UsageError(`${flag}: not a date/time (got ${JSON.stringify(value)}; use RFC 3339, e.g. 2026-11-24T10:00:00Z)`);
+  };
+  const match = TIME.exec(value.trim());
+  if (match === null) return bad();
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0));
+  const fraction = match[7] ?? '';
+  const zone = match[8];
+  // Day 0 of the next month is the last day of this one (leap years included).
+  const lastDay = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+  if (day < 1 || day > lastDay || hour > 23 || minute > 59 || second > 59) return bad();
+  const micros = Number(fraction.padEnd(6, '0').slice(0, 6));
+  if (zone === undefined && match[4] !== undefined) return new Date(year, month - 1, day, hour, minute, second).getTime() * 1000 + micros;
+  let offsetMinutes = 0;
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5));
+    if (hours > 23 || minutes > 59) return bad();
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return (Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000) * 1000 + micros;
 }
+
+/** The latest record time both backends can address: the local store's rowids (µs << 11) end in 2112. */
+export const MAX_QUERY_MICROS = 2 ** 52 - 1;
 
 export interface QueryFlags {
   since?: string;
@@ -250,7 +202,7 @@ export interface QueryFlags {
 }
 
 export function buildQuery(text: string | undefined, flags: QueryFlags, now = Date.now()): LogQuery {
-  const { text: terms, fields } = parseQueryText(text ?? '');
+  const { text: terms, fields, groups } = parseQueryText(text ?? '');
   const limit = flags.limit === undefined ? 100 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
     throw new UsageError(`--limit: a whole number from 1 to 100000 (got ${JSON.stringify(flags.limit)})`);
@@ -269,15 +221,16 @@ export function buildQuery(text: string | undefined, flags: QueryFlags, now = Da
   }
   if (flags.since !== undefined && flags.from !== undefined) throw new UsageError('--since and --from both set the start: give one');
   const query: LogQuery = {
-    namespace: flags.namespace,
-    pod: flags.pod,
-    container: flags.container,
-    level: flags.level?.toLowerCase(),
+    namespace: flags.namespace === undefined ? undefined : normalizeFieldValue('kubernetes.namespace', flags.namespace),
+    pod: flags.pod === undefined ? undefined : normalizeFieldValue('kubernetes.pod.name', flags.pod),
+    container: flags.container === undefined ? undefined : normalizeFieldValue('kubernetes.container.name', flags.container),
+    level: flags.level === undefined ? undefined : normalizeFieldValue('log.level', flags.level),
     stream: flags.stream,
-    node: flags.node,
+    node: flags.node === undefined ? undefined : normalizeFieldValue('kubernetes.node.name', flags.node),
     labels: flags.selector ? parseSelector(flags.selector) : [],
     text: terms,
     fields,
+    ...(groups !== undefined ? { groups } : {}),
     order: flags.oldestFirst ? 'oldest' : 'newest',
     limit,
   };
@@ -287,5 +240,11 @@ export function buildQuery(text: string | undefined, flags: QueryFlags, now = Da
   if (query.fromMicros !== undefined && query.toMicros !== undefined && query.fromMicros >= query.toMicros) {
     throw new UsageError(`--${flags.since !== undefined ? 'since' : 'from'} must be before --to`);
   }
+  // Outside what records can have: no bound (a --since longer than the epoch is everything), instead of
+  // an Elasticsearch 400 for a date_nanos before 1970 or a local rowid that overflows.
+  if (query.fromMicros !== undefined && query.fromMicros <= 0) delete query.fromMicros;
+  if (query.fromMicros !== undefined && query.fromMicros > MAX_QUERY_MICROS) query.fromMicros = MAX_QUERY_MICROS;
+  if (query.toMicros !== undefined && query.toMicros < 0) query.toMicros = 0;
+  if (query.toMicros !== undefined && query.toMicros > MAX_QUERY_MICROS) delete query.toMicros;
   return query;
 }

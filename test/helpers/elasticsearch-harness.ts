@@ -4,25 +4,55 @@
  * Under CI (CI=true) an Elasticsearch that cannot start fails the run. Elsewhere, without Java, Maven or
  * the jars, the integration tests skip with one line saying why; a node that is there but fails to start
  * fails the run (with its log's tail), since that is a real problem to see. LOGFERRY_TEST_ES_URL already set = use that cluster instead.
+ * Which server: LOGFERRY_TEST_ES_SERVER (es-7.10, es-8.19, es-9.5, opensearch-2.19, opensearch-3.9), else the
+ * runtime's DEFAULT_SERVER; the test files see the choice in LOGFERRY_TEST_ES_SERVER.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The test servers scripts/es-runtime.mjs can start (its SERVERS). */
+export type TestServerName = 'es-7.10' | 'es-8.19' | 'es-9.5' | 'opensearch-2.19' | 'opensearch-3.9';
 
 export interface RunningElasticsearch {
   url: string;
   port: number;
   dataDir: string;
   logFile: string;
+  /** canonical server name, e.g. `es-8.19` */
+  server: TestServerName;
+  product: 'Elasticsearch' | 'OpenSearch';
+  version: string;
+  /** the JVM */
+  child: { pid?: number };
   stop(): Promise<void>;
+}
+
+export interface TestServerInfo {
+  name: TestServerName;
+  product: 'Elasticsearch' | 'OpenSearch';
+  version: string;
+  /** lowest Java major it runs on */
+  java: number;
 }
 
 /** The plain-JS runtime in scripts/es-runtime.mjs (shared with `npm run es` and the benches). */
 export interface ElasticsearchRuntime {
   ES_VERSION: string;
-  startElasticsearch(options: { port: number; dataDir: string; clusterName?: string; heap?: string; timeoutMs?: number }): Promise<RunningElasticsearch>;
+  DEFAULT_SERVER: TestServerName;
+  SERVERS: Record<TestServerName, Omit<TestServerInfo, 'name'>>;
+  /** name or alias (default: LOGFERRY_TEST_ES_SERVER, else DEFAULT_SERVER) to the server's description; throws ElasticsearchUnavailable for an unknown one */
+  describeServer(name?: string): TestServerInfo;
+  startElasticsearch(options: {
+    port: number;
+    dataDir: string;
+    clusterName?: string;
+    heap?: string;
+    timeoutMs?: number;
+    server?: TestServerName | string;
+  }): Promise<RunningElasticsearch>;
   freePort(): Promise<number>;
-  ensureJars(options?: { quiet?: boolean }): string;
+  ensureJars(options?: { quiet?: boolean; server?: TestServerName | string }): string;
   ElasticsearchUnavailable: new (message: string) => Error;
   ElasticsearchMissing: new (message: string) => Error;
 }
@@ -41,11 +71,12 @@ export async function provideTestElasticsearch({ needed }: { needed: boolean }):
   const dataDir = mkdtempSync(join(tmpdir(), 'logferry-es-'));
   try {
     const started = Date.now();
-    const es = await runtime.startElasticsearch({ port: await runtime.freePort(), dataDir });
+    const server = runtime.describeServer();
+    const es = await runtime.startElasticsearch({ port: await runtime.freePort(), dataDir, server: server.name });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`test Elasticsearch ${runtime.ES_VERSION} at ${es.url} (up in ${seconds} s)\n`);
+    process.stderr.write(`test ${es.product} ${es.version} at ${es.url} (up in ${seconds} s)\n`);
     return {
-      env: { LOGFERRY_TEST_ES_URL: es.url },
+      env: { LOGFERRY_TEST_ES_URL: es.url, LOGFERRY_TEST_ES_SERVER: es.server },
       stop: async () => {
         await es.stop();
         rmSync(dataDir, { recursive: true, force: true });

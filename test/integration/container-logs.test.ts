@@ -93,7 +93,7 @@ describe('container logs to Elasticsearch', () => {
     assert.equal(first.log.offset, 0);
     assert.equal(first['@timestamp'], criTimestamp(t0));
     const jsonDoc = bySeq.get('f-2')!;
-    assert.equal(jsonDoc.log.level, 'warning');
+    assert.equal(jsonDoc.log.level, 'warn');
     assert.equal(jsonDoc.json.user.id, 7);
     assert.ok(bySeq.get('f-5')!.log.flags.includes('invalid_utf8'));
     assert.ok(bySeq.get('f-5')!.message.includes('\uFFFD'));

@@ -89,6 +89,97 @@ describe('logferry search / tail', () => {
     assert.match(stdout, /billing\/api-7\/api .* connection pool resized to 20\n$/);
   });
 
+  it('several words are one query; exclusions that look like options are exclusions (-level:info, NOT, --)', () => {
+    const messages = (args: string[]) => {
+      const { code, stdout, stderr } = run(['search', ...args, '--oldest-first'], { cwd });
+      assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+      assert.equal(stderr, '', 'nothing on stderr when stdout is not a terminal');
+      return stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').slice(3).join(' '));
+    };
+    assert.deepEqual(messages(['payment', 'declined']), ['payment declined order=18 card expired']);
+    assert.deepEqual(messages(['payment', '-declined']), ['payment accepted order=17']);
+    assert.deepEqual(messages(['-level:info', '-n', 'billing']), [
+      'could not serialize access due to concurrent update',
+      'payment declined order=18 card expired',
+    ]);
+    assert.deepEqual(messages(['NOT', 'level:info', '-n', 'billing']), [
+      'could not serialize access due to concurrent update',
+      'payment declined order=18 card expired',
+    ]);
+    assert.deepEqual(messages(['-n', 'billing', '--', '-level:info', '-connection']), [
+      'could not serialize access due to concurrent update',
+      'payment declined order=18 card expired',
+    ]);
+    assert.deepEqual(messages(['payment OR reset', '-namespace:shop']), ['payment accepted order=17', 'payment declined order=18 card expired']);
+    assert.deepEqual(messages(['pod:API-*', 'level:WARNING']), ['payment declined order=18 card expired']);
+    const ambiguous = run(['search', 'payment', '-connection'], { cwd });
+    assert.equal(ambiguous.code, 2);
+    assert.equal(
+      ambiguous.stderr,
+      'logferry: -connection could be -c onnection (--container) or the exclusion of "connection": write -c onnection, or NOT connection (or put the query after --)\n',
+    );
+  });
+
+  it('on a terminal, says which store it read and how many records matched (on stderr)', (t) => {
+    if (spawnSync('script', ['--version']).status !== 0) return t.skip('needs util-linux script(1) for a pseudo-terminal');
+    const onTerminal = (args: string) => {
+      // script(1) runs the command on a pseudo-terminal: stdout and stderr both end up in its output.
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${args} --data-dir ${JSON.stringify(dataDir)}`;
+      const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: cleanEnv({ NO_COLOR: '1' }), encoding: 'utf8', timeout: 30_000 });
+      return result.stdout.replaceAll('\r', '');
+    };
+    assert.match(onTerminal('search nosuchword'), /^logferry: searched local store \S+: no records matched\n$/);
+    assert.match(onTerminal('search --limit 3'), /^logferry: searched local store \S+: showing the newest 3 of 8 \(--limit for more\)$/m);
+    assert.match(onTerminal('search payment'), /^logferry: searched local store \S+: 2 records$/m);
+  });
+
+  it('text output shows control characters and escape sequences escaped; JSON keeps the message as stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logferry-esc-'));
+    try {
+      const sink = new LocalStoreSink({ dataDir: dir, retentionDays: 100_000, maxBytes: 1e12 });
+      await sink.start();
+      const file = fileContext('/var/log/containers/evil_shop_app.log', { namespace: 'shop', podName: 'evil', containerName: 'app' }, 'evil-');
+      const message = 'login ok\x1b]0;pwned\x07 \x1b[31mred\x1b[0m\rcarriage\ttab \x9b2J \x00nul\x7f';
+      sink.write(makeBatch(new AckCounter(), file, [{ offset: 0, timestamp: '2026-11-24T10:00:00Z', message }]));
+      await sink.shutdown();
+      const text = run(['search', 'login', '--data-dir', dir]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.equal(text.stdout, 'shop/evil/app 2026-11-24T10:00:00Z login ok\\x1b]0;pwned\\x07 \\x1b[31mred\\x1b[0m\\x0dcarriage\ttab \\x9b2J \\x00nul\\x7f\n');
+      assert.doesNotMatch(text.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+      const json = run(['search', 'login', '-o', 'json', '--data-dir', dir]);
+      assert.equal(JSON.parse(json.stdout).message, message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("tail takes kubectl's --tail=N (-n stays the namespace)", () => {
+    const last = (args: string[]) =>
+      run(['tail', ...args], { cwd })
+        .stdout.trim()
+        .split('\n')
+        .map((l) => l.split(' ').slice(3).join(' '));
+    assert.deepEqual(last(['--tail=2']), ['upstream connection reset by peer', 'connection pool resized to 20']);
+    assert.deepEqual(last(['--tail', '1', '-n', 'shop']), ['upstream connection reset by peer']);
+    assert.equal(last(['--tail=-1']).length, 8);
+    const both = run(['tail', '--tail=1', '--lines', '2'], { cwd });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--tail and --lines both set how many lines/);
+  });
+
+  it('an invalid --from or --to is exit 2 with one line, not another time range', () => {
+    for (const value of ['2026-02-30', '5', 'yesterday']) {
+      const { code, stdout, stderr } = run(['search', '--from', value], { cwd });
+      assert.equal(code, 2, value);
+      assert.equal(stdout, '');
+      assert.equal(stderr, `logferry: --from: not a date/time (got ${JSON.stringify(value)}; use RFC 3339, e.g. 2026-11-24T10:00:00Z)\n`);
+    }
+    assert.equal(run(['search', '--to', '2026-11-24T24:00:00Z'], { cwd }).code, 2);
+  });
+
   it('bad queries and flags exit 2 naming the problem', () => {
     for (const [args, message] of [
       [['search', '--since', '5x'], /--since: expected a duration like 30s, 15m, 2h, 7d \(got "5x"\)/],

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { QueryFlags } from '../../query/query.js';
 import { checkOutput } from '../output.js';
+import { readExclusionsAsQuery } from '../query-args.js';
 
 export interface QueryCommandOptions extends QueryFlags {
   output: string;
@@ -60,24 +61,46 @@ function fail(error: unknown): void {
   throw error;
 }
 
+/** Beyond this many matches a count says "more than": counting is a walk like a page of this size. */
+const COUNT_CAP = 10_000;
+
+/** The query words: several arguments are one query (`logferry search payment declined`). */
+export function queryText(words: readonly string[] | undefined): string | undefined {
+  return words === undefined || words.length === 0 ? undefined : words.join(' ');
+}
+
 export function register(program: Command): void {
-  addQueryFlags(
+  const command = addQueryFlags(
     program
       .command('search')
-      .description('search stored logs (local store, or Elasticsearch when ELASTICSEARCH_* is set): words, "phrases", pre*, field:value, -exclude')
-      .argument('[query]', 'free text: words, "phrases", prefix*, field:value (level:error, json.user.id:7), -word, -"phrase"'),
+      .description(
+        'search stored logs (local store, or Elasticsearch when ELASTICSEARCH_* is set): words, "phrases", pre*, field:value, -exclude, NOT, OR, ( )',
+      )
+      .argument(
+        '[query...]',
+        'free text: words, "phrases", prefix*, field:value (level:error, pod:web-*, json.user.id:7), -word, NOT field:value, a OR b, ( ); after -- nothing is an option',
+      ),
   )
     .option('--limit <n>', 'most records to print', '100')
     .option('--oldest-first', 'oldest first (default: the newest, printed oldest at the top like a log)')
-    .action(async (text: string | undefined, options: QueryCommandOptions) => {
+    .action(async (words: string[], options: QueryCommandOptions) => {
       const format = checkOutput(options.output);
       const { buildQuery } = await import('../../query/query.js');
-      const { formatRecords, useColour } = await import('../output.js');
-      const query = buildQuery(text, options);
+      const { formatRecords, summaryLine, useColour } = await import('../output.js');
+      const query = buildQuery(queryText(words), options);
       await withBackend(options, async (backend) => {
         const records = await backend.search(query);
         if (query.order === 'newest') records.reverse();
         process.stdout.write(formatRecords(records, format, format === 'text' && useColour(process.stdout, process.env)));
+        // On a terminal, never an empty screen without a word: what was read, and how much matched.
+        if (process.stdout.isTTY !== true) return;
+        // The count is a second request: if it fails (an old server), the records printed still stand.
+        const total =
+          records.length < query.limit
+            ? { count: records.length, exact: true }
+            : await backend.count(query, COUNT_CAP).catch(() => ({ count: records.length, exact: false }));
+        process.stderr.write(summaryLine(backend.description, records.length, total, query.order) + '\n');
       });
     });
+  readExclusionsAsQuery(command);
 }

@@ -2,10 +2,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { checkOutput } from '../output.js';
-import { addQueryFlags, withBackend, type QueryCommandOptions } from './search.js';
+import { readExclusionsAsQuery } from '../query-args.js';
+import { addQueryFlags, queryText, withBackend, type QueryCommandOptions } from './search.js';
 
 interface TailOptions extends QueryCommandOptions {
-  lines: string;
+  lines?: string;
+  tail?: string;
   follow?: boolean;
   interval: string;
 }
@@ -16,15 +18,27 @@ function wholeNumber(value: string, flag: string, min: number): number {
   return n;
 }
 
+/** kubectl's `--tail=N` (and the older `--lines N`): -1 is "all", here as many as a query returns. */
+function linesWanted(options: TailOptions): number {
+  if (options.tail !== undefined && options.lines !== undefined) throw new UsageError('--tail and --lines both set how many lines: give one');
+  const flag = options.tail !== undefined ? '--tail' : '--lines';
+  const value = options.tail ?? options.lines ?? '10';
+  return value.trim() === '-1' ? 100_000 : wholeNumber(value, flag, 0);
+}
+
 export function register(program: Command): void {
-  addQueryFlags(program.command('tail').description('the last records and, with -f, new ones as they arrive (kubectl logs -f across pods and restarts)'))
-    .argument('[query]', 'free text filter, as in search')
-    .option('--lines <n>', 'how many of the latest records to print first', '10')
+  const command = addQueryFlags(
+    program.command('tail').description('the last records and, with -f, new ones as they arrive (kubectl logs -f across pods and restarts)'),
+  )
+    .argument('[query...]', 'free text filter, as in search')
+    .option('--tail <n>', 'how many of the latest records to print first, as in kubectl (default 10; -1: as many as there are, up to 100000)')
+    .option('--lines <n>', 'the same as --tail')
     .option('-f, --follow', 'keep printing new records until interrupted')
     .option('--interval <ms>', 'with -f, how often to look for new records', '500')
-    .action(async (text: string | undefined, options: TailOptions) => {
+    .action(async (words: string[], options: TailOptions) => {
       const format = checkOutput(options.output);
-      const lines = wholeNumber(options.lines, '--lines', 0);
+      const text = queryText(words);
+      const lines = linesWanted(options);
       const interval = wholeNumber(options.interval, '--interval', 50);
       const { buildQuery } = await import('../../query/query.js');
       const { Follower } = await import('../../query/follow.js');
@@ -54,4 +68,5 @@ export function register(program: Command): void {
         }
       });
     });
+  readExclusionsAsQuery(command);
 }

@@ -4,9 +4,11 @@
  * Expressions run only on lines of containers that chose the detector, and most tests are first-character
  * checks before any expression.
  */
+import { autoRule } from './auto.js';
 import { Verdict, type MultilineRule } from './rule.js';
 
-export type BuiltinMultiline = 'java' | 'python' | 'go' | 'nodejs';
+/** `auto` (./auto.ts, the default) detects every runtime below and Ruby and .NET; the others one runtime each. */
+export type BuiltinMultiline = 'auto' | 'java' | 'python' | 'go' | 'nodejs';
 
 const { NEW, JOIN, MAYBE } = Verdict;
 
@@ -154,4 +156,4 @@ const nodejs: MultilineRule = {
   },
 };
 
-export const BUILTIN_RULES: Readonly<Record<BuiltinMultiline, MultilineRule>> = { java, python, go, nodejs };
+export const BUILTIN_RULES: Readonly<Record<BuiltinMultiline, MultilineRule>> = { auto: autoRule, java, python, go, nodejs };

@@ -7,6 +7,7 @@
 import { RecordFlag, type LogRecord } from '../../event/record.js';
 import { Verdict, type GroupState, type MultilineRule } from './rule.js';
 import type { MultilineLimits } from './options.js';
+import type { RestartPoints } from './restart.js';
 
 /** Header-driven grouping (glog): the caller knows whether a line starts a record or continues one. */
 const NO_RULE: MultilineRule = { starts: () => true, continues: () => Verdict.NEW };
@@ -30,11 +31,21 @@ export class MultilineGroup implements GroupState {
   private tentative: LogRecord | undefined = undefined;
   private tentativeBytes = 0;
   private lastInputMs = 0;
+  /**
+   * A line came since the last idle check. Lines are not timed one by one (a clock read per line cost
+   * ~5% of the parse); the first idle check after them stands for their time. The tailer checks at the
+   * end of the file, right after reading them, and counts from then anyway (`quietSinceMs`).
+   */
+  private touched = false;
+  /** offset of the held record's last line */
+  private lastOffset = -1;
 
   constructor(
     private readonly limits: MultilineLimits,
     private readonly counters: GroupCounters,
     private readonly rule: MultilineRule = NO_RULE,
+    /** shared by the groups of one file: multi-line records handed out, for a safe checkpoint */
+    private readonly restart?: RestartPoints,
   ) {}
 
   /** Offset of the held record's first line, or -1 (a tentative line always comes after it). */
@@ -42,14 +53,47 @@ export class MultilineGroup implements GroupState {
     return this.held === undefined ? -1 : this.held.offset;
   }
 
-  /** A line the rule decides about. Released records are appended to `out`. */
-  push(record: LogRecord, bytes: number, now: number, out: LogRecord[]): void {
-    this.lastInputMs = now;
+  /**
+   * A line the rule decides about. Returns the record this line releases first, if any (the caller hands
+   * it out before the records appended to `out`): in the common case — the held line goes, this one is
+   * held or goes too — no array is touched.
+   */
+  push(record: LogRecord, bytes: number, out: LogRecord[]): LogRecord | undefined {
+    this.touched = true;
+    const held = this.held;
+    if (held === undefined) {
+      if (this.rule.starts(record.message)) {
+        this.hold(record, bytes, 0);
+        return undefined;
+      }
+      return record;
+    }
+    const verdict = this.rule.continues(record.message, this);
+    if (verdict !== Verdict.NEW || this.tentative !== undefined) {
+      this.decide(record, bytes, verdict, out);
+      return undefined;
+    }
+    // the held record goes (as release() does); this line may begin the next group (as begin() does)
+    if (this.lines > 1) this.restart?.note(held.offset, this.lastOffset);
+    if (this.rule.starts(record.message)) this.hold(record, bytes, 0);
+    else {
+      this.held = undefined;
+      out.push(record);
+    }
+    return held;
+  }
+
+  /** {@link push} with every released record appended to `out`. */
+  private pushAll(record: LogRecord, bytes: number, out: LogRecord[]): void {
     if (this.held === undefined) {
       this.begin(record, bytes, out);
       return;
     }
-    const verdict = this.rule.continues(record.message, this);
+    this.decide(record, bytes, this.rule.continues(record.message, this), out);
+  }
+
+  /** What the rule's verdict on a line after the held record does. */
+  private decide(record: LogRecord, bytes: number, verdict: Verdict, out: LogRecord[]): void {
     const tentative = this.tentative;
     if (verdict === Verdict.NEW) {
       this.tentative = undefined;
@@ -58,7 +102,7 @@ export class MultilineGroup implements GroupState {
         // the undecided line did not lead anywhere: it is a line of its own, and may begin a group itself
         this.begin(tentative, this.tentativeBytes, out);
         if (this.held !== undefined) {
-          this.push(record, bytes, now, out);
+          this.pushAll(record, bytes, out);
           return;
         }
       }
@@ -90,9 +134,19 @@ export class MultilineGroup implements GroupState {
     else this.append(record, bytes, out);
   }
 
-  /** Release what was held longer than the flush timeout since its last line (and since `quietSinceMs`). */
+  /**
+   * Release what was held longer than the flush timeout since its last line (and since `quietSinceMs`),
+   * or what the rule says nothing can join.
+   */
   flushIdle(now: number, out: LogRecord[], quietSinceMs = 0): void {
-    if (this.held !== undefined && now - Math.max(this.lastInputMs, quietSinceMs) >= this.limits.flushTimeoutMs) this.release(out);
+    if (this.touched) {
+      this.touched = false;
+      this.lastInputMs = now;
+    }
+    if (this.held === undefined) return;
+    // a group no later line can join goes at once: the timeout is for traces, not for every last line
+    if (now - Math.max(this.lastInputMs, quietSinceMs) >= this.limits.flushTimeoutMs || (this.tentative === undefined && this.rule.waits?.(this) === false))
+      this.release(out);
   }
 
   flushAll(out: LogRecord[]): void {
@@ -111,6 +165,7 @@ export class MultilineGroup implements GroupState {
     this.state = state;
     this.firstLine = record.message;
     this.lastLine = record.message;
+    this.lastOffset = record.offset;
   }
 
   private append(record: LogRecord, bytes: number, out: LogRecord[]): void {
@@ -132,12 +187,14 @@ export class MultilineGroup implements GroupState {
     this.heldBytes += 1 + bytes;
     this.lines++;
     this.lastLine = record.message;
+    this.lastOffset = record.offset;
     this.counters.multilineJoined++;
   }
 
   /** Held record, then the undecided line after it as a record of its own. */
   private release(out: LogRecord[]): void {
     if (this.held !== undefined) {
+      if (this.lines > 1) this.restart?.note(this.held.offset, this.lastOffset);
       out.push(this.held);
       this.held = undefined;
     }

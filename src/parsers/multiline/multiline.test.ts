@@ -140,7 +140,7 @@ describe('multiline', () => {
   it('config errors name the key and the value', () => {
     assert.match(multilineProblem({ start: '([' }) ?? '', /^multiline\.start: "\(\[" is not a valid regular expression/);
     assert.match(multilineProblem({}) ?? '', /give `start`, `continue` or `preset`/);
-    assert.match(multilineProblem({ preset: 'cobol' as 'java' }) ?? '', /multiline\.preset: expected java, python, go or nodejs, got "cobol"/);
+    assert.match(multilineProblem({ preset: 'cobol' as 'java' }) ?? '', /multiline\.preset: expected auto, java, python, go or nodejs, got "cobol"/);
     assert.match(multilineProblem({ start: 'x', maxLines: 0 }) ?? '', /multiline\.maxLines: expected a positive number, got 0/);
     assert.equal(multilineProblem('java'), undefined);
     assert.equal(multilineProblem({ preset: 'go', flushTimeoutMs: 3000 }), undefined);
@@ -159,6 +159,8 @@ describe('multiline', () => {
     }
     assert.equal(out.length, 0);
     assert.equal(parser.pendingOffset(), 500);
+    parser.flushIdle(now, out); // the reader's check at the end of the file, right after the lines
+    assert.equal(out.length, 0);
     now += 1999;
     parser.flushIdle(now, out);
     assert.equal(out.length, 0);

@@ -7,6 +7,14 @@ import { Verdict, type MultilineRule } from './rule.js';
 
 export type { BuiltinMultiline };
 
+/** Built-in names, as config validation and the pod annotation accept them (`off`: no joining at all). */
+export const MULTILINE_NAMES = ['auto', 'java', 'python', 'go', 'nodejs', 'off'] as const;
+/**
+ * What files get when nothing is configured: stack traces of every runtime joined. glog files are grouped
+ * by their headers instead (see the file parser).
+ */
+export const DEFAULT_MULTILINE: MultilineOptions = 'auto';
+
 export interface CustomMultiline {
   /** a built-in detector to use with the bounds below (instead of start / continue) */
   preset?: BuiltinMultiline;
@@ -23,10 +31,10 @@ export interface CustomMultiline {
 }
 
 /**
- * A built-in name (`java`, `python`, `go`, `nodejs`), a regular expression for a record's first line (the
- * `logferry.io/multiline` annotation form), or the object form.
+ * A built-in name (`auto`, `java`, `python`, `go`, `nodejs`), `off` (`none` is taken too), a regular
+ * expression for a record's first line (the `logferry.io/multiline` annotation form), or the object form.
  */
-export type MultilineOptions = BuiltinMultiline | (string & {}) | CustomMultiline;
+export type MultilineOptions = BuiltinMultiline | 'off' | (string & {}) | CustomMultiline;
 
 export interface MultilineLimits {
   flushTimeoutMs: number;
@@ -72,17 +80,27 @@ function continueRule(cont: RegExp, start: RegExp | undefined): MultilineRule {
   };
 }
 
+/** `off` / `none`: lines are records of their own (no rule, no group, nothing held). */
+export function multilineOff(options: MultilineOptions | undefined): boolean {
+  if (typeof options !== 'string') return false;
+  const name = options.trim().toLowerCase();
+  return name === 'off' || name === 'none';
+}
+
+const NEVER: MultilineRule = { starts: () => false, continues: () => Verdict.NEW };
+
 /** Compile options into a rule. Throws {@link MultilineConfigError} with the key and value at fault. */
 export function multilineRule(options: MultilineOptions): MultilineRule {
   if (typeof options === 'string') {
     const name = options.trim().toLowerCase();
     if (isBuiltin(name)) return BUILTIN_RULES[name];
+    if (multilineOff(name)) return NEVER;
     // the annotation's non-preset form: an expression for a record's first line
     return startRule(compile(options, 'start'));
   }
   if (options.preset !== undefined) {
     if (!isBuiltin(options.preset))
-      throw new MultilineConfigError(`multiline.preset: expected java, python, go or nodejs, got ${JSON.stringify(options.preset)}`);
+      throw new MultilineConfigError(`multiline.preset: expected auto, java, python, go or nodejs, got ${JSON.stringify(options.preset)}`);
     if (options.start !== undefined || options.continue !== undefined)
       throw new MultilineConfigError('multiline: give either `preset` or `start` / `continue`, not both');
     return BUILTIN_RULES[options.preset];
@@ -91,7 +109,7 @@ export function multilineRule(options: MultilineOptions): MultilineRule {
   const cont = options.continue !== undefined ? compile(options.continue, 'continue') : undefined;
   if (cont !== undefined) return continueRule(cont, start);
   if (start !== undefined) return startRule(start);
-  throw new MultilineConfigError('multiline: give `start`, `continue` or `preset` (java, python, go, nodejs)');
+  throw new MultilineConfigError('multiline: give `start`, `continue` or `preset` (auto, java, python, go, nodejs)');
 }
 
 export function multilineLimits(options: MultilineOptions | undefined, maxRecordBytes: number): MultilineLimits {

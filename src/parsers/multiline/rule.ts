@@ -30,4 +30,9 @@ export interface MultilineRule {
   starts(line: string): boolean;
   /** Does `line` join the group? May update `group.state`. */
   continues(line: string, group: GroupState): Verdict;
+  /**
+   * May a later line still join the group? When false, an idle stream's group is released without
+   * waiting for the flush timeout (an ordinary last line is not held for a second). Default: true.
+   */
+  waits?(group: GroupState): boolean;
 }

@@ -50,6 +50,11 @@ describe('templates', () => {
     const mappings = (logs.body.template as { mappings: any }).mappings;
     assert.equal(mappings.properties['@timestamp'].type, 'date_nanos');
     assert.equal(mappings.properties.message.type, 'text');
+    // words as the local store cuts them (issue 14): split at anything but letters, digits and _, lower-cased
+    assert.equal(mappings.properties.message.analyzer, 'logferry_message');
+    const analysis = (logs.body.template as { settings: any }).settings.analysis;
+    assert.deepEqual(analysis.analyzer.logferry_message, { type: 'custom', tokenizer: 'logferry_words', filter: ['lowercase'] });
+    assert.deepEqual(analysis.tokenizer.logferry_words, { type: 'pattern', pattern: '[\\p{L}\\p{N}\\p{Co}_]{1,255}', group: 0 });
     assert.equal(mappings.properties.log.properties.offset.type, 'long');
     assert.equal(mappings.properties.log.properties.origin.properties.file.properties.line.type, 'long');
     assert.equal(mappings.properties.kubernetes.properties.namespace.type, 'keyword');
@@ -80,6 +85,7 @@ describe('templates', () => {
     const [logs] = templateRequests(parseServerInfo(answer('7.7.1'))!, targets);
     assert.equal(logs.path, '/_template/logferry-logstash');
     assert.equal((logs.body.mappings as any).properties['@timestamp'].type, 'date_nanos');
+    assert.equal((logs.body.settings as any).analysis.analyzer.logferry_message.tokenizer, 'logferry_words');
     const [six] = templateRequests(parseServerInfo(answer('6.8.23'))!, targets);
     assert.equal((six.body.mappings as any)._doc.properties['@timestamp'].type, 'date');
   });

@@ -5,6 +5,7 @@
  * labels and annotations as keywords through dynamic templates (a label value that looks like a number
  * or a date never fights another over a mapping), `json.*` left to dynamic mapping.
  */
+import { MESSAGE_ANALYZER, messageAnalysisSettings } from '../../core/message-tokens.js';
 import type { ServerInfo } from './server-info.js';
 
 const keyword = { type: 'keyword', ignore_above: 1024 } as const;
@@ -32,7 +33,9 @@ export function logsMappings(server: ServerInfo): Record<string, unknown> {
     ],
     properties: {
       '@timestamp': { type: server.dateNanos ? 'date_nanos' : 'date' },
-      message: { type: 'text' },
+      // Words as the local store cuts them (core/message-tokens.ts): the same query finds the same records.
+      // Indices created before this analyzer keep the standard one until the next daily index.
+      message: { type: 'text', analyzer: MESSAGE_ANALYZER },
       stream: keyword,
       log: {
         properties: {
@@ -115,7 +118,7 @@ export function templateRequests(server: ServerInfo, targets: TemplateTargets): 
           // Above Elasticsearch's built-in `logs-*-*` (100), so a named data stream gets these mappings.
           priority: 200,
           ...(targets.dataStream !== undefined ? { data_stream: {} } : {}),
-          template: { mappings: logsMappings(server) },
+          template: { settings: messageAnalysisSettings(), mappings: logsMappings(server) },
           _meta: meta,
         },
       },
@@ -127,7 +130,10 @@ export function templateRequests(server: ServerInfo, targets: TemplateTargets): 
   }
   const typed = (mappings: Record<string, unknown>) => (server.needsType ? { _doc: { ...mappings, _meta: meta } } : { ...mappings, _meta: meta });
   return [
-    { path: `/_template/${logsName}`, body: { index_patterns: [logsPattern], order: 10, mappings: typed(logsMappings(server)) } },
+    {
+      path: `/_template/${logsName}`,
+      body: { index_patterns: [logsPattern], order: 10, settings: messageAnalysisSettings(), mappings: typed(logsMappings(server)) },
+    },
     { path: `/_template/${deadName}`, body: { index_patterns: [deadPattern], order: 10, mappings: typed(deadLetterMappings()) } },
   ];
 }

@@ -66,7 +66,13 @@ export function sidecarInput(config: Config, env: NodeJS.ProcessEnv): FileInput 
     describe: () => ({
       meta,
       origin: {},
-      parser: { format: fileConfig?.format ?? 'plain', message: fileConfig?.message ?? 'auto', multiline: fileConfig?.multiline },
+      // zone-less times in the lines are in components.timezone, as on the node
+      parser: {
+        format: fileConfig?.format ?? 'plain',
+        message: fileConfig?.message ?? 'auto',
+        multiline: fileConfig?.multiline,
+        timezone: config.inputs.components.timezone,
+      },
     }),
   };
 }

@@ -38,7 +38,8 @@ async function tailed(name: string, content: string) {
   const info = await handle.stat();
   const fingerprint = (await identify(handle, info.dev, info.ino, info.size))!;
   const context = { path, pathJson: JSON.stringify(path), idPrefix: 'f:', meta: metadataFromIdentity({ nodeName: 'n' }) };
-  const parser = throwingParser(createFileParser({ format: 'plain', file: context }));
+  // multiline off: records in line order (the default holds each line until the next shows it is not a trace)
+  const parser = throwingParser(createFileParser({ format: 'plain', file: context, multiline: 'off' }));
   const commits: number[] = [];
   const file = new TailedFile(handle, path, path, 'files', fingerprint, identityKey(fingerprint), context, parser, 0, (_f, position) => commits.push(position));
   file.knownSize = info.size;

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { FileContext, LogRecord, Metadata } from '../../event/record.js';
 import { isGlogHeader, parseGlogLine } from '../../parsers/component.js';
 
-const PRIORITY_LEVELS = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'];
+/** syslog priorities 0-7 as the ECS level names every other source uses (see src/parsers/level.ts) */
+const PRIORITY_LEVELS = ['fatal', 'fatal', 'fatal', 'error', 'warn', 'info', 'info', 'debug'];
 
 export interface JournalEntry {
   MESSAGE?: string | number[] | null;
