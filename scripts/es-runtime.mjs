@@ -1,30 +1,87 @@
 // Starting and stopping the test Elasticsearch — shared by the test harness (test/helpers/elasticsearch-harness.ts),
 // the benches and `npm run es`. Plain JS so all of them can use it without a build.
-// Several servers, each one child JVM from Maven Central jars with a small launcher (same arguments):
-//   es-7.10          test/elasticsearch/             codelibs' cluster runner (Elasticsearch 7.10.2 OSS), Java 17
-//   es-8.19          test/elasticsearch/es8/         Elasticsearch 8.19.21 from the test framework's jars, Java 17
-//   es-9.5           test/elasticsearch/es9/         Elasticsearch 9.5.3, same way, Java 21+
-//   opensearch-2.19  test/elasticsearch/opensearch2/ OpenSearch 2.19.6 and its published modules, Java 17
-//   opensearch-3.9   test/elasticsearch/opensearch3/ OpenSearch 3.9.0, same way, Java 21+
+// Several servers, each one child JVM from Maven Central jars with a small launcher (same arguments; the
+// Maven projects are modules of test/elasticsearch/pom.xml, whose shared/ folders hold the common code):
+//   es-7.10                 test/elasticsearch/es7/                codelibs' cluster runner (Elasticsearch 7.10.2 OSS), Java 17
+//   es-8.19                 test/elasticsearch/es8/                Elasticsearch 8.19.21 from the test framework's jars, Java 17
+//   es-9.5                  test/elasticsearch/es9/                Elasticsearch 9.5.3, same way, Java 21+
+//   opensearch-2.19         test/elasticsearch/opensearch2/        OpenSearch 2.19.6 and its published modules, Java 17
+//   opensearch-3.9          test/elasticsearch/opensearch3/        OpenSearch 3.9.0, same way, Java 21+
+//   es-8.19-secure          test/elasticsearch/es8-secure/         8.19.21 + x-pack security: HTTPS, users, API keys
+//   opensearch-2.19-secure  test/elasticsearch/opensearch2-secure/ OpenSearch 2.19.4 + its security plugin: HTTPS, users
+// The secured ones (scripts/es-secure.mjs) answer on https:// with certificates made at start; the running
+// server then also carries `caFile` and `users` (and `apiKey` on Elasticsearch).
 // The server is an option of startElasticsearch/ensureJars, else LOGFERRY_TEST_ES_SERVER, else DEFAULT_SERVER.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PASSWORDS, httpsJson, prepareSecureNode, setUpUsers } from './es-secure.mjs';
 
 export const ES_DIR = fileURLToPath(new URL('../test/elasticsearch/', import.meta.url));
 
 /**
  * The servers the tests can run against. `marker`: a jar in lib/ that only this version's download has;
- * `java`: the lowest Java major it runs on.
+ * `java`: the lowest Java major it runs on; `shared`: the folders under test/elasticsearch/shared its module
+ * compiles besides its own src (kept in step with its pom.xml: a change there rebuilds the launcher);
+ * `main`: the launcher class when not the usual one; `security`: how a secured server is secured.
  */
+const SHARED_DIR = join(ES_DIR, 'shared');
 export const SERVERS = {
-  'es-7.10': { product: 'Elasticsearch', version: '7.10.2', dir: ES_DIR, marker: 'elasticsearch-cluster-runner-', java: 17 },
-  'es-8.19': { product: 'Elasticsearch', version: '8.19.21', dir: join(ES_DIR, 'es8'), marker: 'framework-8.19.21.jar', java: 17 },
-  'es-9.5': { product: 'Elasticsearch', version: '9.5.3', dir: join(ES_DIR, 'es9'), marker: 'framework-9.5.3.jar', java: 21 },
-  'opensearch-2.19': { product: 'OpenSearch', version: '2.19.6', dir: join(ES_DIR, 'opensearch2'), marker: 'opensearch-2.19.6.jar', java: 17 },
-  'opensearch-3.9': { product: 'OpenSearch', version: '3.9.0', dir: join(ES_DIR, 'opensearch3'), marker: 'opensearch-3.9.0.jar', java: 21 },
+  'es-7.10': { product: 'Elasticsearch', version: '7.10.2', dir: join(ES_DIR, 'es7'), marker: 'elasticsearch-cluster-runner-', java: 17, shared: ['common'] },
+  'es-8.19': {
+    product: 'Elasticsearch',
+    version: '8.19.21',
+    dir: join(ES_DIR, 'es8'),
+    marker: 'framework-8.19.21.jar',
+    java: 17,
+    shared: ['common', 'elasticsearch'],
+  },
+  'es-9.5': {
+    product: 'Elasticsearch',
+    version: '9.5.3',
+    dir: join(ES_DIR, 'es9'),
+    marker: 'framework-9.5.3.jar',
+    java: 21,
+    shared: ['common', 'elasticsearch'],
+  },
+  'opensearch-2.19': {
+    product: 'OpenSearch',
+    version: '2.19.6',
+    dir: join(ES_DIR, 'opensearch2'),
+    marker: 'opensearch-2.19.6.jar',
+    java: 17,
+    shared: ['common', 'opensearch'],
+  },
+  'opensearch-3.9': {
+    product: 'OpenSearch',
+    version: '3.9.0',
+    dir: join(ES_DIR, 'opensearch3'),
+    marker: 'opensearch-3.9.0.jar',
+    java: 21,
+    shared: ['common', 'opensearch'],
+  },
+  'es-8.19-secure': {
+    product: 'Elasticsearch',
+    version: '8.19.21',
+    dir: join(ES_DIR, 'es8-secure'),
+    marker: 'x-pack-security-8.19.21.jar',
+    java: 17,
+    shared: ['common', 'elasticsearch', '../es8/src/main/java'],
+    main: 'io.logferry.testes.SecureLauncher',
+    security: 'xpack',
+  },
+  'opensearch-2.19-secure': {
+    product: 'OpenSearch',
+    version: '2.19.4',
+    dir: join(ES_DIR, 'opensearch2-secure'),
+    marker: 'opensearch-security-2.19.4.0.jar',
+    java: 17,
+    shared: ['common', 'opensearch', '../opensearch2/src/main/java'],
+    main: 'io.logferry.testes.SecureLauncher',
+    security: 'opensearch-security',
+  },
 };
 /** What `npm test`, the benches and `npm run es` start unless told otherwise (the switch is this line). */
 export const DEFAULT_SERVER = 'es-7.10';
@@ -40,11 +97,14 @@ const ALIASES = {
   'opensearch-2': 'opensearch-2.19',
   opensearch3: 'opensearch-3.9',
   'opensearch-3': 'opensearch-3.9',
+  'es8-secure': 'es-8.19-secure',
+  'opensearch2-secure': 'opensearch-2.19-secure',
 };
 
 /** The default server's version (what callers printed before there were several). */
 export const ES_VERSION = SERVERS[DEFAULT_SERVER].version;
-export const LIB_DIR = join(ES_DIR, 'lib');
+/** The default server's jars. */
+export const LIB_DIR = join(SERVERS[DEFAULT_SERVER].dir, 'lib');
 const LAUNCHER = 'io.logferry.testes.Launcher';
 
 /** Elasticsearch could not be started. */
@@ -64,7 +124,7 @@ export function serverName(name) {
 export function describeServer(name) {
   const canonical = serverName(name);
   const server = SERVERS[canonical];
-  return { name: canonical, ...server, lib: join(server.dir, 'lib'), classes: join(server.dir, 'target', 'classes') };
+  return { name: canonical, main: LAUNCHER, ...server, lib: join(server.dir, 'lib'), classes: join(server.dir, 'target', 'classes') };
 }
 
 function which(command) {
@@ -125,9 +185,10 @@ function newestSource(dir) {
 
 function prepared(server) {
   const jars = existsSync(server.lib) && readdirSync(server.lib).some((f) => f.startsWith(server.marker));
-  const launcherClass = join(server.classes, 'io', 'logferry', 'testes', 'Launcher.class');
+  const launcherClass = join(server.classes, ...server.main.split('.')) + '.class';
   if (!jars || !existsSync(launcherClass)) return false;
-  return statSync(launcherClass).mtimeMs >= newestSource(join(server.dir, 'src', 'main', 'java'));
+  const sources = [join(server.dir, 'src', 'main', 'java'), ...server.shared.map((dir) => join(SHARED_DIR, dir))];
+  return statSync(launcherClass).mtimeMs >= Math.max(...sources.map((dir) => (existsSync(dir) ? newestSource(dir) : 0)));
 }
 
 /**
@@ -176,12 +237,20 @@ export function freePort() {
   return listenOnce(0);
 }
 
-/** Green or yellow, and the node answering is the one we started (not a stranger on the same port). */
-async function healthy(url, clusterName) {
+/**
+ * Green or yellow, and the node answering is the one we started (not a stranger on the same port). A
+ * secured node is asked over https, trusting only its CA, as its superuser.
+ */
+async function healthy(url, clusterName, secure) {
+  const path = '/_cluster/health?wait_for_status=yellow&timeout=1s';
   try {
-    const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, { signal: AbortSignal.timeout(3000) });
-    if (!response.ok) return false;
-    const body = await response.json();
+    let status, body;
+    if (secure) ({ status, body } = await httpsJson(`${url}${path}`, { ca: secure.ca, auth: secure.auth, timeoutMs: 3000 }));
+    else {
+      const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(3000) });
+      [status, body] = [response.status, response.ok ? await response.json() : undefined];
+    }
+    if (status !== 200) return false;
     return body.cluster_name === clusterName && (body.status === 'green' || body.status === 'yellow');
   } catch {
     return false;
@@ -212,6 +281,7 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
     throw new ElasticsearchUnavailable(`cannot start ${server.product} on 127.0.0.1:${port}: ${error.code ?? error.message}`);
   });
   mkdirSync(dataDir, { recursive: true });
+  const secured = server.security ? prepareSecureNode(server, dataDir) : undefined;
   const logFile = join(dataDir, 'elasticsearch.log');
   const out = openSync(logFile, 'a');
   const child = spawn(
@@ -229,16 +299,21 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
       ...(process.env.ES_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
       '-cp',
       `${server.classes}:${lib}/*`,
-      LAUNCHER,
+      server.main,
       dataDir,
       String(port),
       clusterName,
+      ...(secured?.settings ?? []),
     ],
     // stdin stays an open pipe: the launcher exits when it closes, i.e. when this process is gone.
     { stdio: ['pipe', out, out] },
   );
   closeSync(out);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${secured ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const probe = secured && {
+    ca: readFileSync(secured.caFile),
+    auth: { username: server.security === 'xpack' ? 'elastic' : 'admin', password: PASSWORDS.admin },
+  };
   let exited = false;
   const exitedPromise = new Promise((resolve) =>
     child.once('exit', () => {
@@ -249,7 +324,7 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
   const deadline = Date.now() + timeoutMs;
   let up = false;
   while (!exited && Date.now() < deadline) {
-    if ((up = await healthy(url, clusterName))) break;
+    if ((up = await healthy(url, clusterName, probe))) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   if (!up) {
@@ -257,6 +332,16 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
     child.kill('SIGKILL');
     await exitedPromise;
     throw new ElasticsearchUnavailable(`${server.product} ${server.version} on ${url} ${why}; log ${logFile}:\n${logTail(logFile)}`);
+  }
+  let access = {};
+  if (secured) {
+    try {
+      access = { caFile: secured.caFile, ...(await setUpUsers(server, url, secured.caFile)) };
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exitedPromise;
+      throw new ElasticsearchUnavailable(`${server.product} ${server.version} on ${url}: setting up the test users failed: ${error.message}`);
+    }
   }
   return {
     url,
@@ -268,6 +353,8 @@ export async function startElasticsearch({ port, dataDir, clusterName = `logferr
     version: server.version,
     logFile,
     child,
+    /** secured servers: the CA file, `users` ({ admin, writer, reader }: { username, password }), `apiKey` ({ id, encoded }, Elasticsearch) */
+    ...access,
     /** SIGTERM (the node closes cleanly), SIGKILL after 10 s. Data stays. */
     stop: () => {
       if (exited) return Promise.resolve();

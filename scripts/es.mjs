@@ -4,7 +4,9 @@
 //   npm run es -- [--server NAME] [--port N] [--data-dir DIR] [--heap 1g]
 //   npm run es -- --prepare [--server NAME,...]   only fetch the jars and compile the launchers: every
 //                                                  server, or those named (what .ci/run does)
-// NAME: es-7.10 (the default), es-8.19, es-9.5, opensearch-2.19, opensearch-3.9 (or LOGFERRY_TEST_ES_SERVER).
+// NAME: es-7.10 (the default), es-8.19, es-9.5, opensearch-2.19, opensearch-3.9 (or LOGFERRY_TEST_ES_SERVER);
+// secured (https with a CA made at start, users and on Elasticsearch an API key, all printed): es-8.19-secure,
+// opensearch-2.19-secure.
 // Use a data dir per server: a newer server upgrades an older one's data, which the older cannot read back.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,7 +49,16 @@ try {
   ensureJars({ quiet: true, server: server.name });
   const es = await startElasticsearch({ port, dataDir, clusterName: 'logferry-dev', heap: options.heap, server: server.name });
   say(`${label} is up: ${es.url} (data in ${dataDir}, log ${es.logFile}); Ctrl-C stops it`);
-  say(`try: ELASTICSEARCH_HOSTS=${es.url} npm start`);
+  if (es.caFile && es.users) {
+    const { writer, reader, admin } = es.users;
+    say(
+      `CA ${es.caFile}; users ${admin.username}/${admin.password} (superuser), ${writer.username}/${writer.password}, ${reader.username}/${reader.password} (read-only)`,
+    );
+    if (es.apiKey) say(`API key (writer's privileges): ${es.apiKey.encoded}`);
+    say(
+      `try: ELASTICSEARCH_HOSTS=${es.url} ELASTICSEARCH_CA_FILE=${es.caFile} ELASTICSEARCH_USERNAME=${writer.username} ELASTICSEARCH_PASSWORD=${writer.password} npm start`,
+    );
+  } else say(`try: ELASTICSEARCH_HOSTS=${es.url} npm start`);
   // Ctrl-C reaches the JVM too (same process group): its exit is then expected, not an error.
   let stopping = false;
   const stop = () => {

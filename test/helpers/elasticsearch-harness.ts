@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The test servers scripts/es-runtime.mjs can start (its SERVERS). */
-export type TestServerName = 'es-7.10' | 'es-8.19' | 'es-9.5' | 'opensearch-2.19' | 'opensearch-3.9';
+export type TestServerName = 'es-7.10' | 'es-8.19' | 'es-9.5' | 'opensearch-2.19' | 'opensearch-3.9' | SecuredServerName;
+/** The secured ones (https with a CA made at start, users; scripts/es-secure.mjs). */
+export type SecuredServerName = 'es-8.19-secure' | 'opensearch-2.19-secure';
+
+export interface TestUser {
+  username: string;
+  password: string;
+}
 
 export interface RunningElasticsearch {
   url: string;
@@ -26,6 +33,12 @@ export interface RunningElasticsearch {
   /** the JVM */
   child: { pid?: number };
   stop(): Promise<void>;
+  /** secured servers: the PEM file of the CA that signed the node's certificate (in the data dir) */
+  caFile?: string;
+  /** secured servers: the superuser, a writer (what logferry needs) and a read-only user */
+  users?: { admin: TestUser; writer: TestUser; reader: TestUser };
+  /** secured Elasticsearch: an API key with the writer's privileges; `encoded` = base64 of `id:api_key` */
+  apiKey?: { id: string; encoded: string };
 }
 
 export interface TestServerInfo {
@@ -34,6 +47,8 @@ export interface TestServerInfo {
   version: string;
   /** lowest Java major it runs on */
   java: number;
+  /** secured servers: how (`xpack`, `opensearch-security`) */
+  security?: string;
 }
 
 /** The plain-JS runtime in scripts/es-runtime.mjs (shared with `npm run es` and the benches). */

@@ -22,7 +22,8 @@ import { fastSinkConfig, sinkFor } from '../helpers/es-sink.js';
 import { AckTracker, makeRecords } from '../helpers/records.js';
 
 const runtime: ElasticsearchRuntime = await loadRuntime();
-const ALL = Object.keys(runtime.SERVERS) as TestServerName[];
+// The secured servers (https, users) have their own tests: elasticsearch-secured-*.test.ts.
+const ALL = (Object.keys(runtime.SERVERS) as TestServerName[]).filter((name) => runtime.SERVERS[name].security === undefined);
 const chosen = (process.env.LOGFERRY_TEST_ES_SMOKE ?? '')
   .split(',')
   .map((name) => name.trim())
