@@ -61,7 +61,9 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   // Saved before anything else (even before the sink connects): a restart after a crash at any point
   // must know a run began, so files rotated since are found again (see Tailer recovery).
   checkpoints.flush(true);
-  const sinkHooks: SinkHooks = {};
+  // A long-running agent waits (not ready, the reason logged) for refused credentials or an unverified
+  // certificate to be fixed rather than exiting into a crash loop; a one-shot run fails at once.
+  const sinkHooks: SinkHooks = { waitWhenRefused: options.oneshot !== true };
   const sink = options.sink ?? (await createSink(config, logger, sinkHooks));
   await sink.start();
   const { transforms, stop: stopTransforms, metrics: transformMetrics, pods, metadata } = await buildTransforms(config, logger);
@@ -119,7 +121,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       const { server, port } = await startHttpServer(config.server.address, registry, {
         live: () => !stopping,
         ready: () => {
-          if (!sink.healthy()) return { ready: false, reason: `${sink.name} unreachable` };
+          // The sink's own reason when it has one (refused credentials, a certificate, hosts down...): what to fix.
+          if (!sink.healthy()) return { ready: false, reason: sink.unhealthyReason?.() ?? `${sink.name} unreachable` };
           const pipelineReady = pipelineHealth.readiness();
           return pipelineReady.ready ? (journald?.readiness() ?? { ready: true }) : pipelineReady;
         },

@@ -9,6 +9,7 @@
 import { messageTokens } from '../core/message-tokens.js';
 import { dedot } from '../event/metadata.js';
 import type { ElasticsearchConfig } from '../sinks/elasticsearch/config.js';
+import { credentialsHint, tlsHint } from '../sinks/elasticsearch/startup.js';
 import { Transport } from '../sinks/elasticsearch/transport.js';
 import { timestampMicros } from '../store/local-store.js';
 import { groupFields, levelValues, type FieldTerm, type QueryNode, type TextTerm } from './query-text.js';
@@ -178,7 +179,10 @@ export class ElasticsearchBackend implements QueryBackend {
   /** field → its caps (types of the field and whether a .keyword sub-field exists), per backend */
   private readonly caps = new Map<string, { text: boolean; keywordChild: boolean }>();
 
-  constructor(config: ElasticsearchConfig, indexPattern?: string) {
+  constructor(
+    private readonly config: ElasticsearchConfig,
+    indexPattern?: string,
+  ) {
     this.transport = new Transport(config);
     this.target = indexPattern ?? config.dataStream ?? `${config.index}-*`;
     this.hosts = this.transport.hostLabels;
@@ -193,15 +197,22 @@ export class ElasticsearchBackend implements QueryBackend {
   /** One request, tried on each configured host in turn; a clear error naming the hosts when none answers. */
   private async call(method: string, path: string, body?: unknown): Promise<JsonObject> {
     const failures: string[] = [];
+    let certificate = false;
     for (let attempt = 0; attempt < this.hosts.length; attempt++) {
       const result = await this.transport.request(method, path, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json' });
       if (result.kind === 'error') {
         failures.push(`${result.host} (${result.error})`);
+        certificate ||= result.problem === 'certificate';
         continue;
       }
-      if (result.status === 401 || result.status === 403) {
+      if (result.status === 401) {
+        throw new BackendError(`Elasticsearch at ${result.host} refused the credentials (HTTP 401): ${credentialsHint(this.config)}`);
+      }
+      if (result.status === 403) {
+        const who = this.config.authFrom ?? 'anonymous requests (no credentials configured)';
         throw new BackendError(
-          `Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): check ELASTICSEARCH_USERNAME/PASSWORD or ELASTICSEARCH_API_KEY`,
+          `Elasticsearch at ${result.host} does not allow ${who} to read ${this.target} (HTTP 403: ${rejectionReason(result.body)}): ` +
+            `grant its role read and view_index_metadata on ${this.target}, or configure other credentials`,
         );
       }
       if (result.status >= 300) {
@@ -212,7 +223,7 @@ export class ElasticsearchBackend implements QueryBackend {
       }
       return JSON.parse(result.body);
     }
-    throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}`);
+    throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}${certificate ? `: ${tlsHint(this.config)}` : ''}`);
   }
 
   private async resolver(query: LogQuery): Promise<FieldResolver> {

@@ -6,6 +6,11 @@ import type { Sink } from './sink.js';
 /** Hooks the agent fills in once its metrics exist (the sink is created first). */
 export interface SinkHooks {
   onRequest?(seconds: number, outcome: string): void;
+  /**
+   * Elasticsearch refusing us at start (credentials, certificate): wait for a fix, reported through
+   * /readyz and the log, instead of failing start (a long-running agent; a one-shot run fails at once).
+   */
+  waitWhenRefused?: boolean;
 }
 
 export async function createSink(config: Config, logger: Logger, hooks: SinkHooks = {}): Promise<Sink> {
@@ -15,6 +20,7 @@ export async function createSink(config: Config, logger: Logger, hooks: SinkHook
       onError: (message, context) => logger.warn(context, message),
       onInfo: (message, context) => logger.info(context, message),
       onRequest: (seconds, outcome) => hooks.onRequest?.(seconds, outcome),
+      waitWhenRefused: hooks.waitWhenRefused,
     });
   }
   const { createLocalStoreSink } = await import('../store/sink-factory.js');

@@ -101,6 +101,8 @@ export interface ElasticsearchTls {
   /** CA certificate contents, read and checked at load time */
   ca?: string;
   caFile?: string;
+  /** where caFile was set (`ELASTICSEARCH_CA_FILE`, `output.elasticsearch.tls.caFile`), for messages */
+  caFrom?: string;
   verify: boolean;
 }
 
@@ -110,6 +112,11 @@ export interface ElasticsearchConfig extends Omit<ElasticsearchFileConfig, 'host
   /** where the hosts were set (`ELASTICSEARCH_HOSTS`, `output.elasticsearch.hosts`), for messages */
   hostsFrom?: string;
   auth: ElasticsearchAuth | undefined;
+  /**
+   * where the credentials were set and whose they are, for messages that must say what to fix, e.g.
+   * `ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD (user "writer")`; undefined without credentials
+   */
+  authFrom?: string;
   tls: ElasticsearchTls;
 }
 
@@ -200,27 +207,31 @@ export function resolveElasticsearchConfig(fromFile: ElasticsearchFileInput | un
     : { ...file.auth, names: [`${FILE}.auth.username`, `${FILE}.auth.password`, `${FILE}.auth.apiKey`] };
   const [userKey, passwordKey, apiKeyKey] = authFrom.names;
   let auth: ElasticsearchAuth | undefined;
+  let authSource: string | undefined;
   if (authFrom.apiKey !== undefined) {
     if (authFrom.username !== undefined || authFrom.password !== undefined) {
       throw new UsageError(`${apiKeyKey}: give either an API key or ${userKey} and ${passwordKey}, not both`);
     }
     auth = { kind: 'apiKey', apiKey: encodeApiKey(authFrom.apiKey) };
+    authSource = `${apiKeyKey} (API key)`;
   } else if (authFrom.username !== undefined || authFrom.password !== undefined) {
     if (authFrom.username === undefined) throw new UsageError(`${userKey}: missing (${passwordKey} is set)`);
     if (authFrom.password === undefined) throw new UsageError(`${passwordKey}: missing (${userKey} is ${JSON.stringify(authFrom.username)})`);
     auth = { kind: 'basic', username: authFrom.username, password: authFrom.password };
+    authSource = `${userKey}/${passwordKey} (user ${JSON.stringify(authFrom.username)})`;
   }
 
   const caFile = fromEnv.caFile ?? file.tls?.caFile;
-  const ca = caFile === undefined ? undefined : readCa(caFile, fromEnv.caFile !== undefined ? ENV_VARS.ELASTICSEARCH_CA_FILE : `${FILE}.tls.caFile`);
-  const tls: ElasticsearchTls = { ca, caFile, verify: fromEnv.verify ?? file.tls?.verify ?? true };
+  const caFrom = caFile === undefined ? undefined : fromEnv.caFile !== undefined ? ENV_VARS.ELASTICSEARCH_CA_FILE : `${FILE}.tls.caFile`;
+  const ca = caFile === undefined ? undefined : readCa(caFile, caFrom!);
+  const tls: ElasticsearchTls = { ca, caFile, ...(caFrom !== undefined ? { caFrom } : {}), verify: fromEnv.verify ?? file.tls?.verify ?? true };
 
   const allowInsecureCredentials = fromEnv.allowInsecureCredentials ?? file.allowInsecureCredentials;
   if (!allowInsecureCredentials)
     refuseCredentialsInClear(hosts, hostsFrom, auth !== undefined ? (auth.kind === 'apiKey' ? apiKeyKey : passwordKey) : undefined);
 
   const { hosts: _hosts, auth: _auth, tls: _tls, ...rest } = file;
-  return { ...rest, allowInsecureCredentials, hosts, hostsFrom, auth, tls };
+  return { ...rest, allowInsecureCredentials, hosts, hostsFrom, auth, authFrom: authSource, tls };
 }
 
 /** Only the environment: the output DESIGN.md's variables describe, or undefined when they name no host. */

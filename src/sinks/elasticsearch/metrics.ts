@@ -29,8 +29,14 @@ export class FailureReasons {
   }
 }
 
-export function elasticsearchMetrics(stats: () => ElasticsearchSinkStats, failures: FailureReasons): MetricFamily[] {
+export function elasticsearchMetrics(stats: () => ElasticsearchSinkStats, failures: FailureReasons, refusals: FailureReasons): MetricFamily[] {
   return [
+    counter(
+      'logferry_elasticsearch_startup_refusals_total',
+      'Start-up checks (GET /) the cluster refused, by reason: http_401/http_403 (credentials), certificate or tls (the CA); retried while the agent waits for a fix',
+      () => byLabel('reason', refusals.entries()),
+      ['reason'],
+    ),
     counter('logferry_elasticsearch_bulk_requests_total', 'Bulk requests sent (first attempts and retries)', () => stats().requests),
     counter(
       'logferry_elasticsearch_request_failures_total',

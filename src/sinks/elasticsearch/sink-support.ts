@@ -19,6 +19,12 @@ export interface ElasticsearchSinkOptions {
   /** per bulk request: latency and outcome (the HTTP status or `error`) */
   onRequest?(seconds: number, outcome: string): void;
   metrics?: SinkMetrics;
+  /**
+   * When the cluster refuses us at start (credentials, a certificate that does not verify): false (the
+   * default) = start() rejects, for one-shot runs that should fail at once; true = log it, report it as
+   * the sink's unhealthy reason and keep checking until it is fixed (the long-running agent: no crash loop).
+   */
+  waitWhenRefused?: boolean;
 }
 
 export interface ElasticsearchSinkStats extends SinkStats {

@@ -235,7 +235,10 @@ describe('Elasticsearch sink (scripted endpoint)', () => {
   it('start rejects what retrying cannot fix: credentials, data streams the server lacks', async (t) => {
     const locked = await endpoint(t, { authorization: 'Basic ' + Buffer.from('elastic:right').toString('base64') });
     const wrong = new ElasticsearchSink(resolveElasticsearchConfig({ hosts: [locked.url], auth: { username: 'elastic', password: 'wrong' } }, {})!);
-    await assert.rejects(wrong.start(), /refused the credentials \(HTTP 401\): check ELASTICSEARCH_USERNAME\/ELASTICSEARCH_PASSWORD/);
+    await assert.rejects(
+      wrong.start(),
+      /refused the credentials \(HTTP 401\): check output\.elasticsearch\.auth\.username\/output\.elasticsearch\.auth\.password \(user "elastic"\)/,
+    );
     const right = sinkFor(t, resolveElasticsearchConfig({ hosts: [locked.url], auth: { username: 'elastic', password: 'right' }, flushIntervalMs: 10 }, {})!);
     await right.start();
     right.write(makeRecords(3, { tracker: new AckTracker() }));
@@ -244,6 +247,58 @@ describe('Elasticsearch sink (scripted endpoint)', () => {
     const oss = await endpoint(t, { version: '7.10.2', dataStreams: false });
     const streams = new ElasticsearchSink(config([oss.url], { dataStream: 'logs-kubernetes.container_logs-default' }));
     await assert.rejects(streams.start(), /output\.elasticsearch\.dataStream: Elasticsearch 7\.10\.2 has no data streams/);
+  });
+
+  it('a long-running agent waits out refused credentials: reported (once, with host and setting), counted, not thrown', async (t) => {
+    const locked = await endpoint(t, { authorization: 'Basic ' + Buffer.from('elastic:right').toString('base64') });
+    const errors: string[] = [];
+    const config = resolveElasticsearchConfig(
+      { hosts: [locked.url], retryInitialDelayMs: 20, retryMaxDelayMs: 50 },
+      { ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: 'wrong' },
+    )!;
+    const sink = new ElasticsearchSink(config, { waitWhenRefused: true, onError: (message, context) => errors.push(`${message} ${JSON.stringify(context)}`) });
+    t.after(() => sink.shutdown(50));
+    await sink.start();
+    const tracker = new AckTracker();
+    sink.write(makeRecords(3, { tracker }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const host = new URL(locked.url).host;
+    assert.match(
+      sink.unhealthyReason() ?? '',
+      new RegExp(`${host} refused the credentials \\(HTTP 401\\): check ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD \\(user "elastic"\\)`),
+    );
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0], /ELASTICSEARCH_PASSWORD/);
+    const refusals = sink.describeMetrics().find((m) => m.name === 'logferry_elasticsearch_startup_refusals_total');
+    assert.ok(refusals, 'the refusals are a metric');
+    assert.equal(tracker.report().neverCount, 3, 'nothing acknowledged while refused');
+  });
+
+  it('403 on items (a user that may not write): retried, but reported as a permission problem, not an outage', async (t) => {
+    let denied = true;
+    const e = await endpoint(t, {
+      item: () =>
+        denied ? { status: 403, type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for user [reader]' } : undefined,
+    });
+    const errors: string[] = [];
+    const config = resolveElasticsearchConfig(
+      { hosts: [e.url], retryInitialDelayMs: 20, retryMaxDelayMs: 50, flushIntervalMs: 10 },
+      { ELASTICSEARCH_USERNAME: 'reader', ELASTICSEARCH_PASSWORD: 'pw' },
+    )!;
+    const sink = sinkFor(t, config, errors);
+    await sink.start();
+    const tracker = new AckTracker();
+    sink.write(makeRecords(4, { tracker }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const reason = sink.unhealthyReason() ?? '';
+    assert.match(reason, /does not allow ELASTICSEARCH_USERNAME\/ELASTICSEARCH_PASSWORD \(user "reader"\) to write to logstash-\* \(HTTP 403: action/);
+    assert.match(reason, new RegExp(new URL(e.url).host));
+    assert.equal(errors.filter((line) => /403/.test(line)).length, 1, errors.join('\n'));
+    assert.equal(tracker.report().neverCount, 4);
+    denied = false; // the role is granted: the waiting records go in
+    await sink.flush();
+    assert.equal(sink.stats().stored, 4);
+    assert.equal(sink.unhealthyReason(), undefined);
   });
 
   it('data streams where they exist: create into the stream, its template installed', async (t) => {

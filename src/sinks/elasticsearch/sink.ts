@@ -22,13 +22,24 @@ import { BULK_FILTER_PATH, bulkAllCreated, itemVerdict, parseBulkItems, requestV
 import { describeServer, type ServerInfo } from './server-info.js';
 import { SinkLog, type ElasticsearchSinkOptions, type ElasticsearchSinkStats, type Outcome } from './sink-support.js';
 import { FlushTracker, SendQueue } from './send-queue.js';
-import { prepareCluster } from './startup.js';
+import { credentialsHint, prepareCluster, type StartupOutcome } from './startup.js';
 import { Transport } from './transport.js';
 import { elasticsearchMetrics, failureReason, FailureReasons } from './metrics.js';
 
 export type { ElasticsearchSinkOptions, ElasticsearchSinkStats, SinkMetrics } from './sink-support.js';
 
 const gzip = promisify(gzipCallback);
+
+/** `error.reason` of an Elasticsearch error answer (`{"error":{"reason":...}}`), else undefined. */
+function errorReason(answer: Buffer): string | undefined {
+  try {
+    const error = (JSON.parse(answer.toString('utf8', 0, 4096)) as { error?: { reason?: unknown } | string }).error;
+    const reason = typeof error === 'string' ? error : error?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const BULK_PATH = `/_bulk?${BULK_FILTER_PATH}`;
 const PLAIN_HEADERS = { 'content-type': 'application/x-ndjson' };
 const GZIP_HEADERS = { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' };
@@ -48,6 +59,8 @@ export class ElasticsearchSink implements Sink {
   private readonly flushes = new FlushTracker();
   private readonly counters: ElasticsearchSinkStats;
   private readonly failureReasons = new FailureReasons();
+  private readonly refusals = new FailureReasons();
+  private readonly waitWhenRefused: boolean;
   private state: 'new' | 'starting' | 'ready' | 'closed' = 'new';
   private server: ServerInfo | undefined;
   /** a configuration problem found by talking to the cluster (credentials, TLS, data streams) */
@@ -64,6 +77,7 @@ export class ElasticsearchSink implements Sink {
     options: ElasticsearchSinkOptions = {},
   ) {
     this.log = new SinkLog(options);
+    this.waitWhenRefused = options.waitWhenRefused ?? false;
     this.transport = new Transport(config, {
       onDown: (host, reason) => this.log.error('Elasticsearch host down; others are used, it is probed until it answers', { host, error: reason }),
       onUp: (host) => this.log.info('Elasticsearch host answers again', { host }),
@@ -97,6 +111,11 @@ export class ElasticsearchSink implements Sink {
     if (this.state !== 'new') return;
     this.state = 'starting';
     const outcome = await prepareCluster(this.transport, this.config);
+    if (outcome.kind === 'fatal' && outcome.refused === true && this.waitWhenRefused) {
+      this.refused(outcome);
+      this.prepareLater(1);
+      return;
+    }
     if (outcome.kind === 'fatal') {
       this.problem = outcome.reason;
       await this.close(true);
@@ -115,13 +134,43 @@ export class ElasticsearchSink implements Sink {
       void prepareCluster(this.transport, this.config).then((outcome) => {
         if (this.state === 'closed') return;
         if (outcome.kind === 'ready') return this.becomeReady(outcome.server, outcome.notes);
-        if (outcome.kind === 'fatal') {
-          this.problem = outcome.reason;
-          this.log.throttled('startup', 'Elasticsearch cannot be used as configured; records wait until this is fixed', { reason: outcome.reason });
-        }
+        if (outcome.kind === 'fatal') this.refused(outcome);
         this.prepareLater(attempt + 1);
       });
     });
+  }
+
+  /**
+   * The cluster cannot be used as configured (refused credentials, an unverified certificate...): the
+   * sink's unhealthy reason (so /readyz says it), counted, and one line per {@link SinkLog} interval —
+   * not a line per check. Records wait, bounded by the pipeline's budget.
+   */
+  private refused(outcome: Extract<StartupOutcome, { kind: 'fatal' }>): void {
+    this.problem = outcome.reason;
+    if (outcome.label !== undefined) this.refusals.add(outcome.label);
+    this.log.throttled('startup', 'Elasticsearch cannot be used as configured; records wait until this is fixed', { reason: outcome.reason });
+  }
+
+  /**
+   * A 401/403 on a bulk request or item: the credentials are wrong, or lack the privileges to write the
+   * target. Retried (a role can be granted, a secret rotated; the files are the buffer), but reported as
+   * what it is — the sink's unhealthy reason and its own log line — not as an outage.
+   */
+  private permissionProblem(host: string, status: number, detail: string | undefined): void {
+    const target = this.config.dataStream ?? `${this.config.index}-*`;
+    const who = this.config.authFrom ?? 'anonymous requests (no credentials configured)';
+    const why = detail !== undefined && detail !== '' ? `: ${detail.slice(0, 300)}` : '';
+    const opensearch = this.server?.distribution === 'opensearch';
+    const product = opensearch ? 'OpenSearch' : 'Elasticsearch';
+    // The privilege names differ: Elasticsearch's index privileges, OpenSearch's action groups.
+    const grant = opensearch
+      ? `map its user to a role allowing indices:data/write/bulk* and indices:admin/create (action groups crud and create_index) on ${target}`
+      : `grant its role create_doc and create_index (or auto_configure) on ${target}`;
+    this.problem =
+      status === 401
+        ? `${product} at ${host} refused the credentials (HTTP 401${why}): ${credentialsHint(this.config)}`
+        : `${product} at ${host} does not allow ${who} to write to ${target} (HTTP 403${why}): ${grant}, or configure other credentials`;
+    this.log.throttled('permission', `${product} refused to store records; they wait (bounded) until this is fixed`, { reason: this.problem });
   }
 
   private becomeReady(server: ServerInfo, notes: string[]): void {
@@ -231,23 +280,33 @@ export class ElasticsearchSink implements Sink {
     }
     const verdict = requestVerdict(result.status);
     if (verdict === 'retry') {
-      if (result.status === 401 || result.status === 403) this.problem = `credentials refused (HTTP ${result.status})`;
+      const refused = result.status === 401 || result.status === 403;
+      if (refused) this.permissionProblem(result.host, result.status, errorReason(result.bytes));
       return this.requestFailed(
         batch,
         `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`,
         result.host,
         result.headers['retry-after'],
         failureReason(result),
+        refused,
       );
     }
     this.requestFailuresInRow = 0;
     this.problem = undefined;
     if (verdict === 'split') return this.split(batch, result.status, result.bytes);
-    this.handleItems(batch, result.bytes, result.headers['retry-after']);
+    this.handleItems(batch, result.bytes, result.headers['retry-after'], result.host);
   }
 
   /** The whole request failed: send the same batch again, at once on another live host, else after a backoff. */
-  private requestFailed(batch: BulkBatch, error: string, host: string, retryAfter: string | string[] | undefined, reason: string): void {
+  private requestFailed(
+    batch: BulkBatch,
+    error: string,
+    host: string,
+    retryAfter: string | string[] | undefined,
+    reason: string,
+    /** already reported in a line of its own (a refusal) */
+    reported = false,
+  ): void {
     this.requestFailuresInRow++;
     this.counters.requestFailures++;
     this.failureReasons.add(reason);
@@ -256,14 +315,15 @@ export class ElasticsearchSink implements Sink {
     batch.attempt++;
     const failover = retryAfter === undefined && this.transport.hostSet.anyAlive() && this.requestFailuresInRow < this.config.hosts.length;
     const delay = failover ? 0 : retryDelayMs(this.requestFailuresInRow, this.policy(), retryAfter);
-    this.log.throttled('request', 'bulk request failed; retrying (records wait, sources pause once the in-flight budget is spent)', {
-      host,
-      error,
-      records: batch.count,
-      attempt: batch.attempt,
-      retryInMs: delay,
-      hostsUp: this.transport.hostSet.aliveCount(),
-    });
+    if (!reported)
+      this.log.throttled('request', 'bulk request failed; retrying (records wait, sources pause once the in-flight budget is spent)', {
+        host,
+        error,
+        records: batch.count,
+        attempt: batch.attempt,
+        retryInMs: delay,
+        hostsUp: this.transport.hostSet.aliveCount(),
+      });
     this.queue.block(delay);
     this.queue.front(batch);
   }
@@ -307,7 +367,7 @@ export class ElasticsearchSink implements Sink {
     this.counters.pendingBytes += source.lineBytes(i);
   }
 
-  private handleItems(batch: BulkBatch, answer: Buffer, retryAfter: string | string[] | undefined): void {
+  private handleItems(batch: BulkBatch, answer: Buffer, retryAfter: string | string[] | undefined, host: string): void {
     const stored: Outcome = batch.deadLetter ? 'deadLettered' : 'stored';
     if (bulkAllCreated(answer)) {
       for (let i = 0; i < batch.count; i++) this.ack(batch.acks[i], stored);
@@ -324,7 +384,11 @@ export class ElasticsearchSink implements Sink {
       const verdict = itemVerdict(item.status, item.type);
       if (verdict === 'stored') this.ack(batch.acks[i], stored);
       else if (verdict === 'duplicate') this.ack(batch.acks[i], batch.deadLetter ? 'deadLettered' : 'duplicates');
-      else if (verdict === 'retry') {
+      else if (verdict === 'retry' && (item.status === 401 || item.status === 403)) {
+        (retryIndexes ??= []).push(i);
+        retryBytes += batch.lineBytes(i);
+        this.permissionProblem(host, item.status, item.reason);
+      } else if (verdict === 'retry') {
         (retryIndexes ??= []).push(i);
         retryBytes += batch.lineBytes(i);
         this.log.throttled('item', 'bulk items not stored yet; retrying them', {
@@ -444,7 +508,7 @@ export class ElasticsearchSink implements Sink {
   }
 
   describeMetrics(): MetricFamily[] {
-    return elasticsearchMetrics(() => this.elasticsearchStats(), this.failureReasons);
+    return elasticsearchMetrics(() => this.elasticsearchStats(), this.failureReasons, this.refusals);
   }
 
   /** Why the sink is not healthy, or undefined when it is. */

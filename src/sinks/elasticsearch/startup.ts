@@ -10,15 +10,38 @@ import { describeServer, parseServerInfo, probeDataStreams, unsupportedReason, t
 import { templateRequests } from './templates.js';
 import type { Transport } from './transport.js';
 
-export type StartupOutcome = { kind: 'ready'; server: ServerInfo; notes: string[] } | { kind: 'retry'; reason: string } | { kind: 'fatal'; reason: string };
+export type StartupOutcome =
+  | { kind: 'ready'; server: ServerInfo; notes: string[] }
+  | { kind: 'retry'; reason: string }
+  /**
+   * `refused`: the cluster refused us (credentials, a certificate that does not verify) — fixed by a
+   * change on either side, which a long-running agent can wait for; `label`: the failure metric's reason
+   */
+  | { kind: 'fatal'; reason: string; refused?: boolean; label?: string };
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 const CREDENTIALS_HINT = `check ${ENV_VARS.ELASTICSEARCH_USERNAME}/${ENV_VARS.ELASTICSEARCH_PASSWORD} or ${ENV_VARS.ELASTICSEARCH_API_KEY} (output.elasticsearch.auth)`;
 const TLS_HINT = `give the cluster's CA in ${ENV_VARS.ELASTICSEARCH_CA_FILE} (output.elasticsearch.tls.caFile), or turn verification off explicitly with ${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}=false`;
 
+/** What to check when the cluster refuses the credentials: the settings they came from, else all of them. */
+export function credentialsHint(config: Pick<ElasticsearchConfig, 'authFrom'>): string {
+  return config.authFrom !== undefined ? `check ${config.authFrom}` : `no credentials are configured: set ${CREDENTIALS_HINT.slice('check '.length)}`;
+}
+
+/** What to do about a certificate that does not verify: the CA file given did not sign it, or none was given. */
+export function tlsHint(config: Pick<ElasticsearchConfig, 'tls'>): string {
+  const { caFile, caFrom } = config.tls;
+  if (caFile === undefined || caFrom === undefined) return TLS_HINT;
+  return (
+    `the CA in ${caFrom} (${caFile}) did not sign the cluster's certificate (or the host name is not in it): give the CA that did in ${caFrom}, ` +
+    `or turn verification off explicitly with ${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}=false`
+  );
+}
+
 /** `GET /` on each host in turn until one answers as a cluster. */
-async function detect(transport: Transport, hostCount: number): Promise<StartupOutcome | ServerInfo> {
+async function detect(transport: Transport, config: ElasticsearchConfig): Promise<StartupOutcome | ServerInfo> {
+  const hostCount = config.hosts.length;
   const failures: string[] = [];
   let tlsFailures = 0;
   let certificateFailures = 0;
@@ -31,7 +54,12 @@ async function detect(transport: Transport, hostCount: number): Promise<StartupO
       continue;
     }
     if (result.status === 401 || result.status === 403) {
-      return { kind: 'fatal', reason: `Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): ${CREDENTIALS_HINT}` };
+      return {
+        kind: 'fatal',
+        reason: `Elasticsearch at ${result.host} refused the credentials (HTTP ${result.status}): ${credentialsHint(config)}`,
+        refused: true,
+        label: `http_${result.status}`,
+      };
     }
     if (result.status !== 200) {
       failures.push(`${result.host}: HTTP ${result.status} ${result.body.slice(0, 200)}`);
@@ -55,14 +83,21 @@ async function detect(transport: Transport, hostCount: number): Promise<StartupO
   if (tlsFailures === hostCount) {
     // A certificate that does not verify has two ways out; a server that answers plain HTTP on an https
     // address has one (the address), and a CA or turning verification off would not help.
-    if (certificateFailures > 0) return { kind: 'fatal', reason: `TLS certificate problem with every host (${failures.join('; ')}): ${TLS_HINT}` };
-    return { kind: 'fatal', reason: `no host could be reached over TLS: ${failures.join('; ')}` };
+    if (certificateFailures > 0) {
+      return {
+        kind: 'fatal',
+        reason: `TLS certificate problem with every host (${failures.join('; ')}): ${tlsHint(config)}`,
+        refused: true,
+        label: 'certificate',
+      };
+    }
+    return { kind: 'fatal', reason: `no host could be reached over TLS: ${failures.join('; ')}`, refused: true, label: 'tls' };
   }
   return { kind: 'retry', reason: failures.join('; ') };
 }
 
 export async function prepareCluster(transport: Transport, config: ElasticsearchConfig): Promise<StartupOutcome> {
-  const detected = await detect(transport, config.hosts.length);
+  const detected = await detect(transport, config);
   if ('kind' in detected) return detected;
   const server = detected;
   const notes: string[] = [];
