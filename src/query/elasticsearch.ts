@@ -198,11 +198,13 @@ export class ElasticsearchBackend implements QueryBackend {
   private async call(method: string, path: string, body?: unknown): Promise<JsonObject> {
     const failures: string[] = [];
     let certificate = false;
+    let wrongName = false;
     for (let attempt = 0; attempt < this.hosts.length; attempt++) {
       const result = await this.transport.request(method, path, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json' });
       if (result.kind === 'error') {
         failures.push(`${result.host} (${result.error})`);
         certificate ||= result.problem === 'certificate';
+        wrongName ||= result.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
         continue;
       }
       if (result.status === 401) {
@@ -223,7 +225,7 @@ export class ElasticsearchBackend implements QueryBackend {
       }
       return JSON.parse(result.body);
     }
-    throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}${certificate ? `: ${tlsHint(this.config)}` : ''}`);
+    throw new BackendError(`cannot reach Elasticsearch: tried ${failures.join(', ')}${certificate ? `: ${tlsHint(this.config, wrongName)}` : ''}`);
   }
 
   private async resolver(query: LogQuery): Promise<FieldResolver> {

@@ -87,6 +87,12 @@ export async function provideTestElasticsearch({ needed }: { needed: boolean }):
   try {
     const started = Date.now();
     const server = runtime.describeServer();
+    if (server.security !== undefined) {
+      // The test files talk plain http without credentials to the shared server; the secured ones have their own tests.
+      throw new Error(
+        `LOGFERRY_TEST_ES_SERVER=${server.name}: a secured server cannot be the run's shared one (elasticsearch-secured-*.test.ts start their own)`,
+      );
+    }
     const es = await runtime.startElasticsearch({ port: await runtime.freePort(), dataDir, server: server.name });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     process.stderr.write(`test ${es.product} ${es.version} at ${es.url} (up in ${seconds} s)\n`);

@@ -199,6 +199,25 @@ export function securedSuite(name: SecuredServerName): void {
       }
     });
 
+    it('a host name the certificate does not name: refused (host names are checked), the message says so', async (t) => {
+      const es = server(t);
+      if (!es) return;
+      // The same node through its IPv4-mapped IPv6 address: the certificate names localhost and 127.0.0.1 only.
+      const mapped = `https://[::ffff:127.0.0.1]:${es.port}`;
+      const { writer } = es.users!;
+      const config = resolveElasticsearchConfig(
+        { retryInitialDelayMs: 50 },
+        { ELASTICSEARCH_HOSTS: mapped, ELASTICSEARCH_CA_FILE: es.caFile!, ELASTICSEARCH_USERNAME: writer.username, ELASTICSEARCH_PASSWORD: writer.password },
+      )!;
+      await assert.rejects(new ElasticsearchSink(config).start(), (error: Error) => {
+        assert.match(error.message, /not for this host name/);
+        assert.match(error.message, /use a host name the certificate names in ELASTICSEARCH_HOSTS/);
+        assert.doesNotMatch(error.message, /did not sign/, 'not blamed on the CA');
+        assert.equal(error.message.split('\n').length, 1, 'one line');
+        return true;
+      });
+    });
+
     it('a read-only user: nothing acknowledged, the 403 reported as a permission problem naming the user and host', async (t) => {
       const es = server(t);
       if (!es) return;

@@ -29,12 +29,21 @@ export function credentialsHint(config: Pick<ElasticsearchConfig, 'authFrom'>): 
   return config.authFrom !== undefined ? `check ${config.authFrom}` : `no credentials are configured: set ${CREDENTIALS_HINT.slice('check '.length)}`;
 }
 
-/** What to do about a certificate that does not verify: the CA file given did not sign it, or none was given. */
-export function tlsHint(config: Pick<ElasticsearchConfig, 'tls'>): string {
+/**
+ * What to do about a certificate that does not verify: it names other hosts (`wrongName`), the CA file
+ * given did not sign it, or none was given.
+ */
+export function tlsHint(config: Pick<ElasticsearchConfig, 'tls' | 'hostsFrom'>, wrongName = false): string {
   const { caFile, caFrom } = config.tls;
+  if (wrongName) {
+    return (
+      `use a host name the certificate names in ${config.hostsFrom ?? ENV_VARS.ELASTICSEARCH_HOSTS} (see its subject alternative names), ` +
+      `or turn verification off explicitly with ${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}=false`
+    );
+  }
   if (caFile === undefined || caFrom === undefined) return TLS_HINT;
   return (
-    `the CA in ${caFrom} (${caFile}) did not sign the cluster's certificate (or the host name is not in it): give the CA that did in ${caFrom}, ` +
+    `the CA in ${caFrom} (${caFile}) did not sign the cluster's certificate: give the CA that did in ${caFrom}, ` +
     `or turn verification off explicitly with ${ENV_VARS.ELASTICSEARCH_TLS_VERIFY}=false`
   );
 }
@@ -45,12 +54,14 @@ async function detect(transport: Transport, config: ElasticsearchConfig): Promis
   const failures: string[] = [];
   let tlsFailures = 0;
   let certificateFailures = 0;
+  let wrongNames = 0;
   for (let i = 0; i < hostCount; i++) {
     const result = await transport.request('GET', '/');
     if (result.kind === 'error') {
       failures.push(`${result.host}: ${result.error}`);
       if (result.tls) tlsFailures++;
       if (result.problem === 'certificate') certificateFailures++;
+      if (result.code === 'ERR_TLS_CERT_ALTNAME_INVALID') wrongNames++;
       continue;
     }
     if (result.status === 401 || result.status === 403) {
@@ -86,7 +97,7 @@ async function detect(transport: Transport, config: ElasticsearchConfig): Promis
     if (certificateFailures > 0) {
       return {
         kind: 'fatal',
-        reason: `TLS certificate problem with every host (${failures.join('; ')}): ${tlsHint(config)}`,
+        reason: `TLS certificate problem with every host (${failures.join('; ')}): ${tlsHint(config, wrongNames === certificateFailures)}`,
         refused: true,
         label: 'certificate',
       };

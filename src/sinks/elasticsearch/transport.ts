@@ -25,6 +25,8 @@ export type HttpResult =
       tls: boolean;
       /** what went wrong, in one word (refused, dns, response-timeout...): the reason label of failure metrics */
       problem: ConnectionProblem;
+      /** the error code behind it (ECONNREFUSED, ERR_TLS_CERT_ALTNAME_INVALID...), when there is one */
+      code?: string;
     };
 
 export class Transport {
@@ -60,7 +62,8 @@ export class Transport {
     } catch (error) {
       const reason = this.hostSet.describe(host, error);
       this.hostSet.markDown(host, reason, isUnreachable(error));
-      return { kind: 'error', error: reason, host: host.label, tls: isTlsError(error), problem: classifyConnectionError(error).problem };
+      const { problem, code } = classifyConnectionError(error);
+      return { kind: 'error', error: reason, host: host.label, tls: isTlsError(error), problem, ...(code !== undefined ? { code } : {}) };
     }
   }
 
