@@ -5,6 +5,7 @@
  * reach the sink, flush the sink (bounded by the grace period), then persist the checkpoints — which only
  * ever hold acknowledged positions, so whatever did not make it is read again at the next start.
  */
+import { ENV_VARS } from '../config/env-vars.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/load.js';
@@ -38,6 +39,19 @@ export interface AgentOptions {
   writeSummary?: (line: string) => void;
   /** run after the configured ones (the demo gives its pods the labels an API server would) */
   extraTransforms?: Transform[];
+  /** the clock read-time stamps come from (default: Date.now shifted by LOGFERRY_CLOCK_OFFSET_MS, see readClock) */
+  now?: () => number;
+}
+
+/**
+ * The read-time clock: Date.now, shifted by LOGFERRY_CLOCK_OFFSET_MS when set (milliseconds, may be negative),
+ * so a test can run the real binary just before and just after UTC midnight without waiting for one.
+ */
+export function readClock(env: NodeJS.ProcessEnv = process.env): () => number {
+  const raw = env[ENV_VARS.LOGFERRY_CLOCK_OFFSET_MS];
+  const offset = raw === undefined || raw.trim() === '' ? 0 : Number(raw);
+  if (!Number.isFinite(offset)) throw new Error(`LOGFERRY_CLOCK_OFFSET_MS: expected a number of milliseconds, got ${JSON.stringify(raw)}`);
+  return offset === 0 ? Date.now : () => Date.now() + offset;
 }
 
 const DEFAULT_ONESHOT_OUTPUT_TIMEOUT_MS = 5 * 60_000;
@@ -83,6 +97,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     oneshot: options.oneshot,
     firstStart,
     onError: (message, context) => logger.warn(context, message),
+    now: options.now ?? readClock(),
   });
 
   const journaldConfig = config.inputs.journald;

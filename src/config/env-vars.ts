@@ -21,6 +21,8 @@ export const ENV_VARS = {
   LOGFERRY_LOG_LEVEL: 'LOGFERRY_LOG_LEVEL',
   /** self-logs: `json` (lines for machines) or `text` (for people); default text when stderr is a terminal */
   LOGFERRY_LOG_FORMAT: 'LOGFERRY_LOG_FORMAT',
+  /** milliseconds added to the clock read-time stamps come from (tests run the agent "just after midnight") */
+  LOGFERRY_CLOCK_OFFSET_MS: 'LOGFERRY_CLOCK_OFFSET_MS',
   ELASTICSEARCH_HOSTS: 'ELASTICSEARCH_HOSTS',
   ELASTICSEARCH_HOST: 'ELASTICSEARCH_HOST',
   ELASTICSEARCH_PORT: 'ELASTICSEARCH_PORT',

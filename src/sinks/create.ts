@@ -21,6 +21,9 @@ export async function createSink(config: Config, logger: Logger, hooks: SinkHook
       onInfo: (message, context) => logger.info(context, message),
       onRequest: (seconds, outcome) => hooks.onRequest?.(seconds, outcome),
       waitWhenRefused: hooks.waitWhenRefused,
+      // What a restart may read again, as bulk NDJSON (about twice to three times the bytes read, with the
+      // metadata): the in-flight budget plus what was acknowledged after the last checkpoint save.
+      replayCheckBytes: config.output.elasticsearch.replayCheckBytes ?? 4 * config.pipeline.maxInflightBytes,
     });
   }
   const { createLocalStoreSink } = await import('../store/sink-factory.js');

@@ -8,6 +8,7 @@ export interface QueryCommandOptions extends QueryFlags {
   output: string;
   dataDir?: string;
   index?: string;
+  config?: string;
 }
 
 /** Filter flags shared by `search` and `tail`. */
@@ -25,7 +26,8 @@ export function addQueryFlags(command: Command): Command {
     .option('--node <node>', 'node name')
     .option('-o, --output <format>', 'text or json (one record per line)', 'text')
     .option('--data-dir <dir>', 'read this local store (default ./logferry-data, /var/lib/logferry in a cluster; Elasticsearch when ELASTICSEARCH_* is set)')
-    .option('--index <pattern>', 'Elasticsearch index pattern or data stream (default logstash-*)');
+    .option('--index <pattern>', 'Elasticsearch index pattern or data stream (default logstash-*)')
+    .option('--config <file>', "the agent's configuration file: its output.elasticsearch (hosts, headers, TLS...) is read (also LOGFERRY_CONFIG)");
 }
 
 /**
@@ -38,7 +40,15 @@ export async function withBackend(options: QueryCommandOptions, run: (backend: i
   exitQuietlyOnBrokenPipe();
   let backend;
   try {
-    backend = openBackend({ dataDir: options.dataDir, index: options.index, env: process.env });
+    // The agent's file, when given: what it says of Elasticsearch (headers, a proxy's path, TLS) applies to queries too.
+    const configFile = options.config ?? process.env.LOGFERRY_CONFIG;
+    let elasticsearch: import('../../sinks/elasticsearch/config.js').ElasticsearchConfig | undefined;
+    if (options.dataDir === undefined && configFile !== undefined && configFile !== '') {
+      const { loadConfig } = await import('../../config/load.js');
+      const config = await loadConfig({ configFile, env: process.env });
+      if (config.output.kind === 'elasticsearch') elasticsearch = config.output.elasticsearch;
+    }
+    backend = openBackend({ dataDir: options.dataDir, index: options.index, env: process.env, elasticsearch });
   } catch (error) {
     return fail(error);
   }

@@ -44,6 +44,8 @@ export class BulkBatch {
   used = 0;
   /** the gzipped body, kept for whole-request retries (the body does not change) */
   compressed: Buffer | undefined;
+  /** its records may be stored already, maybe in another index: look them up before sending (replay-check.ts) */
+  verify = false;
 
   /**
    * `from` is a pool (new batches) or an exact capacity (retries, splits, dead letters: usually small).

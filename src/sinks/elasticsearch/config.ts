@@ -53,6 +53,22 @@ export const elasticsearchSinkConfigSchema = z.strictObject({
   deadLetterIndex: indexName.default('logferry-deadletter'),
   /** install the index templates at start (`false` when the cluster's templates are managed elsewhere) */
   installTemplate: z.boolean().default(true),
+  /**
+   * extra HTTP headers on every request (a proxy's token, a tenant); `authorization` and `content-type` are
+   * logferry's own. The hosts' URLs may carry a path and a query string (`https://proxy/es?tenant=a`), kept too
+   */
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name'), z.string().regex(/^[^\r\n]*$/, 'a header value on one line'))
+    .refine((h) => !Object.keys(h).some((k) => ['authorization', 'content-type', 'content-length', 'content-encoding', 'host'].includes(k.toLowerCase())), {
+      message: 'authorization, content-type, content-length, content-encoding and host are set by logferry',
+    })
+    .optional(),
+  /**
+   * after a start, this many bytes of records (bulk NDJSON) are looked up by `_id` across the target's
+   * indices before they are sent, so a replay after a rollover or UTC midnight is not stored twice
+   * (default: 4 × pipeline.maxInflightBytes; 0: no lookup)
+   */
+  replayCheckBytes: z.number().int().min(0).optional(),
   /** a bulk request is sent once its body would pass this many bytes (uncompressed NDJSON) */
   bulkMaxBytes: z
     .number()

@@ -45,7 +45,8 @@ export function hostProblem(value: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'scheme must be http or https';
   if (url.hostname === '') return 'no host name';
-  if (url.search !== '' || url.hash !== '') return 'no query or fragment allowed';
+  // A query string is kept and sent with every request (stores such as VictoriaLogs take `_bulk` parameters there).
+  if (url.hash !== '') return 'no fragment allowed';
   return undefined;
 }
 

@@ -15,6 +15,10 @@ export interface EsHost {
   readonly label: string;
   /** a path the cluster sits under behind a proxy (`https://proxy/es`), '' otherwise */
   readonly pathPrefix: string;
+  /** the host URL's query string without `?` (`tenant=a`), added to every request's own; '' when none */
+  readonly query: string;
+  /** configured extra headers, with the host's authorization */
+  readonly headers: Readonly<Record<string, string>>;
   readonly pool: HttpPool;
   readonly authorization: string | undefined;
   alive: boolean;
@@ -46,7 +50,16 @@ export type HostsConfig = Pick<
   ElasticsearchConfig,
   'hosts' | 'auth' | 'tls' | 'concurrency' | 'requestTimeoutMs' | 'connectTimeoutMs' | 'deadHostRetryMs' | 'retryMaxDelayMs'
 > &
-  Partial<Pick<ElasticsearchConfig, 'hostsFrom' | 'maxResponseBytes'>>;
+  Partial<Pick<ElasticsearchConfig, 'hostsFrom' | 'maxResponseBytes' | 'headers'>>;
+
+/**
+ * The path to request on `host` for an API path (`/_bulk?filter_path=…`): under the host's path prefix,
+ * with the host URL's query string joined to the request's own.
+ */
+export function hostPath(host: Pick<EsHost, 'pathPrefix' | 'query'>, path: string): string {
+  if (host.query === '') return host.pathPrefix + path;
+  return host.pathPrefix + path + (path.includes('?') ? '&' : '?') + host.query;
+}
 
 export class HostSet {
   readonly hosts: EsHost[];
@@ -62,11 +75,14 @@ export class HostSet {
     const ca = config.tls.ca !== undefined ? [...rootCertificates, config.tls.ca] : undefined;
     this.hosts = config.hosts.map((url) => {
       const pathPrefix = url.pathname.replace(/\/+$/, '');
+      const authorization = authorizationFor(url, config);
       return {
         url,
         label: url.origin + pathPrefix,
         pathPrefix,
-        authorization: authorizationFor(url, config),
+        query: url.search.replace(/^\?/, ''),
+        headers: authorization !== undefined ? { ...config.headers, authorization } : { ...config.headers },
+        authorization,
         alive: true,
         failures: 0,
         lastError: undefined,
@@ -183,8 +199,8 @@ export class HostSet {
     try {
       await host.pool.request({
         method: 'GET',
-        path: host.pathPrefix + '/',
-        headers: host.authorization !== undefined ? { authorization: host.authorization } : {},
+        path: hostPath(host, '/'),
+        headers: host.headers,
         timeoutMs: Math.min(this.config.requestTimeoutMs, 10_000),
       });
       // Any HTTP answer means the host is reachable; what it says about a request is for that request.

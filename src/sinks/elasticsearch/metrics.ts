@@ -49,6 +49,16 @@ export function elasticsearchMetrics(stats: () => ElasticsearchSinkStats, failur
       'Documents sent again after their bulk item failed (429, 5xx, cluster blocks)',
       () => stats().itemsRetried,
     ),
+    counter(
+      'logferry_elasticsearch_replay_checked_total',
+      'Records looked up by _id before sending (read again after a restart, or after a request of unknown fate to a data stream)',
+      () => stats().replayChecked,
+    ),
+    counter(
+      'logferry_elasticsearch_replay_found_total',
+      'Records found stored already by that lookup (possibly in another backing or daily index): acknowledged, not sent',
+      () => stats().replayFound,
+    ),
     counter('logferry_elasticsearch_sent_bytes_total', 'Bulk request bodies sent, as on the wire (compressed when gzip is on)', () => stats().bytesSent),
     counter('logferry_elasticsearch_uncompressed_bytes_total', 'Bulk request bodies sent, before compression', () => stats().bytesUncompressed),
     gauge(

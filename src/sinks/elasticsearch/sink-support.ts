@@ -25,6 +25,12 @@ export interface ElasticsearchSinkOptions {
    * the sink's unhealthy reason and keep checking until it is fixed (the long-running agent: no crash loop).
    */
   waitWhenRefused?: boolean;
+  /**
+   * After a start, this many bytes of records are looked up by `_id` before they are sent (replay-check.ts):
+   * the agent passes what a restart can read again (its in-flight budget and the records acknowledged since
+   * the last checkpoint save). 0 or absent: none.
+   */
+  replayCheckBytes?: number;
 }
 
 export interface ElasticsearchSinkStats extends SinkStats {
@@ -38,6 +44,10 @@ export interface ElasticsearchSinkStats extends SinkStats {
   bytesUncompressed: number;
   /** documents sent again after their item failed (429, 5xx...) */
   itemsRetried: number;
+  /** records looked up by `_id` before sending (replays after a restart, or after a request of unknown fate) */
+  replayChecked: number;
+  /** ... and found stored already (acknowledged as duplicates, not sent) */
+  replayFound: number;
   /** records written and not yet acknowledged */
   pendingRecords: number;
   /** NDJSON bytes the sink holds for them */
@@ -63,6 +73,8 @@ export class SinkLog {
       bytesSent: 0,
       bytesUncompressed: 0,
       itemsRetried: 0,
+      replayChecked: 0,
+      replayFound: 0,
       pendingRecords: 0,
       pendingBytes: 0,
       hosts,

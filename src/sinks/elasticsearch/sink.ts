@@ -19,6 +19,7 @@ import { BufferPool, BulkBatch, packLines } from './batcher.js';
 import type { ElasticsearchConfig } from './config.js';
 import { actionIndex, deadLetterLine, recordInfo, refusedLetterContext, rejectionSummary } from './dead-letter.js';
 import { BULK_FILTER_PATH, bulkAllCreated, itemVerdict, parseBulkItems, requestVerdict, retryDelayMs, type BulkItemResult } from './retry.js';
+import { actionId, lookupStored, lookupTarget } from './replay-check.js';
 import { describeServer, type ServerInfo } from './server-info.js';
 import { SinkLog, type ElasticsearchSinkOptions, type ElasticsearchSinkStats, type Outcome } from './sink-support.js';
 import { FlushTracker, SendQueue } from './send-queue.js';
@@ -71,6 +72,9 @@ export class ElasticsearchSink implements Sink {
   private cachedDay = '\u0000';
   private cachedPrefix = '';
   private readonly streamPrefix: string | undefined;
+  /** bytes of records still to look up before sending, after a start (replay-check.ts) */
+  private replayCheckLeft: number;
+  private readonly lookupTarget: string;
 
   constructor(
     private readonly config: ElasticsearchConfig,
@@ -96,6 +100,8 @@ export class ElasticsearchSink implements Sink {
     this.current = this.newBatch();
     this.counters = SinkLog.emptyStats(config.hosts.length);
     this.streamPrefix = config.dataStream !== undefined ? `{"create":{"_index":"${config.dataStream}","_id":"` : undefined;
+    this.replayCheckLeft = options.replayCheckBytes ?? 0;
+    this.lookupTarget = lookupTarget(config);
   }
 
   get serverInfo(): ServerInfo | undefined {
@@ -256,11 +262,16 @@ export class ElasticsearchSink implements Sink {
     if (this.current.count === 0) return;
     const batch = this.current;
     this.current = this.newBatch();
+    if (this.replayCheckLeft > 0) {
+      batch.verify = true;
+      this.replayCheckLeft -= batch.used;
+    }
     this.flushes.sealed(batch.generation);
     this.queue.push(batch);
   }
 
   private async send(batch: BulkBatch): Promise<void> {
+    if (batch.verify && !batch.deadLetter) return this.sendUnstored(batch);
     let body = batch.body();
     if (this.config.gzip) {
       batch.compressed ??= await gzip(body, { level: this.config.gzipLevel });
@@ -276,12 +287,16 @@ export class ElasticsearchSink implements Sink {
     this.log.request(seconds, result.kind === 'error' ? 'error' : String(result.status), body.length);
     if (result.kind === 'error') {
       if (result.tls) this.problem = `TLS: ${result.error}`;
+      // Sent, maybe stored, no answer: after a rollover the same `create` would land in the new write index.
+      if (this.streamPrefix !== undefined && (result.problem === 'response-timeout' || result.problem === 'reset')) batch.verify = true;
       return this.requestFailed(batch, result.error, result.host, undefined, failureReason(result));
     }
     const verdict = requestVerdict(result.status);
     if (verdict === 'retry') {
       const refused = result.status === 401 || result.status === 403;
       if (refused) this.permissionProblem(result.host, result.status, errorReason(result.bytes));
+      // A 5xx (a proxy's 502/504 after forwarding, a node failing mid-request) says nothing of what was stored.
+      if (this.streamPrefix !== undefined && result.status >= 500) batch.verify = true;
       return this.requestFailed(
         batch,
         `HTTP ${result.status}: ${result.bytes.toString('utf8', 0, 300)}`,
@@ -295,6 +310,51 @@ export class ElasticsearchSink implements Sink {
     this.problem = undefined;
     if (verdict === 'split') return this.split(batch, result.status, result.bytes);
     this.handleItems(batch, result.bytes, result.headers['retry-after'], result.host);
+  }
+
+  /**
+   * Look the batch's records up by `_id` across the target's indices; acknowledge those found as
+   * duplicates and send the rest (replay-check.ts says when and why).
+   */
+  private async sendUnstored(batch: BulkBatch): Promise<void> {
+    const ids: string[] = [];
+    for (let i = 0; i < batch.count; i++) ids.push(actionId(batch.actionAt(i)) ?? '');
+    const lookup = await lookupStored(this.transport, this.lookupTarget, ids);
+    if (lookup.kind === 'retry') {
+      // As a failed request: the batch waits (a backoff), still to be looked up.
+      return this.requestFailed(batch, `looking up replayed records: ${lookup.reason}`, '', undefined, 'replay_lookup');
+    }
+    batch.verify = false;
+    this.counters.replayChecked += batch.count;
+    if (lookup.kind === 'forbidden') {
+      this.log.throttled(
+        'replay-lookup',
+        'cannot look up replayed records by _id; sending them (a replay after a rollover or UTC midnight may be stored twice)',
+        {
+          target: this.lookupTarget,
+          reason: lookup.reason,
+        },
+      );
+      return this.send(batch);
+    }
+    if (lookup.ids.size === 0) return this.send(batch);
+    let restBytes = 0;
+    const rest: number[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      if (lookup.ids.has(ids[i])) {
+        this.counters.replayFound++;
+        this.ack(batch.acks[i], 'duplicates');
+      } else {
+        rest.push(i);
+        restBytes += batch.lineBytes(i);
+      }
+    }
+    if (rest.length > 0) {
+      const unstored = this.derived(batch, restBytes, batch.attempt);
+      for (const i of rest) this.copyInto(unstored, batch, i);
+      this.queue.front(unstored);
+    }
+    this.finish(batch);
   }
 
   /** The whole request failed: send the same batch again, at once on another live host, else after a backoff. */

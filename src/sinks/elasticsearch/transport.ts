@@ -5,7 +5,7 @@
  */
 import { classifyConnectionError, type ConnectionProblem } from '../../core/connection-error.js';
 import type { ElasticsearchConfig } from './config.js';
-import { HostSet, isTlsError, isUnreachable, type EsHost, type HostEvents, type HostsConfig } from './hosts.js';
+import { HostSet, hostPath, isTlsError, isUnreachable, type EsHost, type HostEvents, type HostsConfig } from './hosts.js';
 
 export type HttpResult =
   | {
@@ -53,9 +53,10 @@ export class Transport {
   }
 
   async requestTo(host: EsHost, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, raw = false): Promise<HttpResult> {
-    const allHeaders = host.authorization !== undefined ? { ...headers, authorization: host.authorization } : headers;
+    const allHeaders = { ...host.headers, ...headers };
+    if (host.authorization !== undefined) allHeaders.authorization = host.authorization;
     try {
-      const response = await host.pool.request({ method, path: host.pathPrefix + path, body, headers: allHeaders });
+      const response = await host.pool.request({ method, path: hostPath(host, path), body, headers: allHeaders });
       const bytes = response.body;
       this.hostSet.markUp(host);
       return { kind: 'response', status: response.statusCode, body: raw ? '' : bytes.toString('utf8'), bytes, headers: response.headers, host: host.label };

@@ -58,6 +58,8 @@ export interface TailerOptions {
   /** whether a checkpoint existed at start (first start → `readFrom` applies) */
   firstStart: boolean;
   onError?: (message: string, context: Record<string, unknown>) => void;
+  /** the clock records without a time of their own are stamped with (tests move it past midnight) */
+  now?: () => number;
 }
 
 const EOF_CHECK_INTERVAL_MS = 1000;
@@ -390,7 +392,7 @@ export class Tailer implements RecoveryHost {
         entry !== undefined && generation === (entry.generation ?? 0) ? entry.idPrefix : idPrefixFor(this.options.nodeName, fingerprint, generation);
       const displayPath = known ? (entry?.displayPath ?? input.displayPath(realPath)) : input.displayPath(path);
       const context: FileContext = { path: displayPath, pathJson: JSON.stringify(displayPath), idPrefix, meta: description.meta };
-      const parser = createFileParser({ ...description.parser, file: context, maxRecordBytes: this.options.maxRecordBytes });
+      const parser = createFileParser({ ...description.parser, file: context, maxRecordBytes: this.options.maxRecordBytes, now: this.options.now });
       const file = new TailedFile(handle, path, realPath, input.name, fingerprint, key, context, parser, offset, (f, position, released) =>
         this.onCommit(f, position, released),
       );
