@@ -63,6 +63,9 @@ const EXAMPLES: Record<string, unknown> = {
   'output.elasticsearch.index': 'logs-k8s',
   'output.elasticsearch.dataStream': 'logs-kubernetes.container_logs-default',
   'output.elasticsearch.deadLetterIndex': 'logs-k8s-deadletter',
+  'output.elasticsearch.lifecycle.policy': 'logs-k8s-30d',
+  'output.elasticsearch.headers': { 'X-Scope-OrgID': 'team-a' },
+  'output.elasticsearch.replayCheckBytes': 0,
   'server.address': '0.0.0.0:2020',
 };
 
@@ -114,6 +117,7 @@ function typeOf(schema: z.ZodTypeAny): string {
   if (inner instanceof z.ZodLiteral) return JSON.stringify(inner._def.value);
   if (inner instanceof z.ZodArray) return `list of ${typeOf(inner._def.type as z.ZodTypeAny)}`;
   if (inner instanceof z.ZodObject) return 'object';
+  if (inner instanceof z.ZodRecord) return `map of ${typeOf(inner._def.keyType as z.ZodTypeAny)} to ${typeOf(inner._def.valueType as z.ZodTypeAny)}`;
   if (inner instanceof z.ZodUnion) return (inner._def.options as z.ZodTypeAny[]).map(typeOf).join(' or ');
   return inner._def.typeName as string;
 }

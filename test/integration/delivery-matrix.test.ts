@@ -29,10 +29,10 @@ import { addContainer, criLine, criTimestamp, type PodContainer } from '../helpe
 const kinds = await serverKinds('LOGFERRY_TEST_ES_MATRIX', ['es-8.19', 'es-9.5', 'opensearch-2.19', 'opensearch-3.9']);
 const PHASE = 800;
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000, lane?: Lane): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lane?.agent ? `; agent: ${lane.agent.stderr().slice(-1500)}` : ''}`);
     await sleep(200);
   }
 }
@@ -127,26 +127,26 @@ describe('delivery matrix: kill -9, outage, 429 storm, rollover — every line e
           startAgent(lane);
           lane.expected.push(...writeLines(lane.container, `${lane.mode}-a`, PHASE));
         });
-        await all((lane) => until(`${lane.mode}: first lines stored`, async () => (await stored(server.url, lane)).length === PHASE));
+        await all((lane) => until(`${lane.mode}: first lines stored`, async () => (await stored(server.url, lane)).length === PHASE, 60_000, lane));
 
         // 2. A 429 storm: partial bulks, then whole bulks refused.
         await all((lane) => {
           lane.proxy.mode = 'items429';
           lane.expected.push(...writeLines(lane.container, `${lane.mode}-b`, PHASE));
         });
-        await all((lane) => until(`${lane.mode}: partial bulks`, () => lane.proxy.counts.items429 >= 3));
+        await all((lane) => until(`${lane.mode}: partial bulks`, () => lane.proxy.counts.items429 >= 3, 60_000, lane));
         await all((lane) => {
           lane.proxy.mode = 'reject429';
           lane.expected.push(...writeLines(lane.container, `${lane.mode}-c`, PHASE));
         });
-        await all((lane) => until(`${lane.mode}: refused bulks`, () => lane.proxy.counts.reject429 >= 3));
+        await all((lane) => until(`${lane.mode}: refused bulks`, () => lane.proxy.counts.reject429 >= 3, 60_000, lane));
 
         // 3. Stored, never answered; kill -9.
         await all((lane) => {
           lane.proxy.mode = 'blackhole';
           lane.expected.push(...writeLines(lane.container, `${lane.mode}-d`, PHASE));
         });
-        await all((lane) => until(`${lane.mode}: a bulk stored and unanswered`, () => lane.proxy.counts.unanswered >= 1));
+        await all((lane) => until(`${lane.mode}: a bulk stored and unanswered`, () => lane.proxy.counts.unanswered >= 1, 60_000, lane));
         await sleep(500);
         await all(async (lane) => {
           lane.agent!.child.kill('SIGKILL');

@@ -127,6 +127,32 @@ describe('replays that land in another index: one document each', () => {
         }
       });
 
+      it('lifecycle configured on a cluster without ILM/ISM (the jar-built servers): one note, mappings applied, rollover and replay single', async (t) => {
+        const server = await serverFor(t);
+        if (!server) return;
+        const dataStream = `logs-replay.lifecycle${process.pid}-default`;
+        t.after(() => cleanup(server, `_data_stream/${dataStream}`));
+        const errors: string[] = [];
+        const file = fileFor('lifecycle');
+        const first = sink(t, server.url, { dataStream, lifecycle: { deleteAfterDays: 7 } }, 0, errors);
+        await first.start();
+        first.write(makeRecords(N, { tracker: new AckTracker(), file }));
+        await first.flush();
+        const kindName = server.product === 'OpenSearch' ? 'ISM' : 'ILM';
+        assert.equal(errors.length, 1, errors.join('\n'));
+        assert.match(errors[0], new RegExp(`lifecycle policy logferry-logs not attached: this cluster has no ${kindName}`));
+        const mappings = await esRequest(server.url, 'GET', `/${dataStream}/_mapping`);
+        for (const index of Object.keys(mappings)) assert.equal(mappings[index].mappings.properties['@timestamp'].type, 'date_nanos');
+        await esRequest(server.url, 'POST', `/${dataStream}/_rollover`);
+        const again = sink(t, server.url, { dataStream, lifecycle: { deleteAfterDays: 7 } }, 64 * 1024 * 1024);
+        await again.start();
+        again.write(makeRecords(N, { tracker: new AckTracker(), file }));
+        await again.flush();
+        assert.equal(again.stats().duplicates, N);
+        const result = await stored(server.url, dataStream);
+        assert.deepEqual({ docs: result.docs, ids: result.ids }, { docs: N, ids: N });
+      });
+
       it('daily indices: a record stamped with its read time, replayed after UTC midnight, stays one document', async (t) => {
         const server = await serverFor(t);
         if (!server) return;

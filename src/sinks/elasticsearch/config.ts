@@ -54,11 +54,35 @@ export const elasticsearchSinkConfigSchema = z.strictObject({
   /** install the index templates at start (`false` when the cluster's templates are managed elsewhere) */
   installTemplate: z.boolean().default(true),
   /**
+   * a lifecycle policy for what logferry writes: ILM on Elasticsearch, ISM on OpenSearch, installed at start
+   * with the templates and attached by them (rollover applies to data streams; daily indices are deleted by age)
+   */
+  lifecycle: z
+    .strictObject({
+      /** install the policy at start (`false`: attach a policy of this name managed elsewhere) */
+      install: z.boolean().default(true),
+      /** the policy's name */
+      policy: indexName.default('logferry-logs'),
+      /** roll a data stream's write index over at this primary shard size (Elasticsearch size units) */
+      rolloverMaxSize: z
+        .string()
+        .regex(/^\d+(b|kb|mb|gb|tb|pb)$/, 'a size such as 50gb')
+        .default('50gb'),
+      /** ... or at this age (Elasticsearch time units) */
+      rolloverMaxAge: z
+        .string()
+        .regex(/^\d+(d|h|m|s)$/, 'an age such as 1d or 12h')
+        .default('1d'),
+      /** indices are deleted this many days after their rollover (data streams) or creation (daily indices) */
+      deleteAfterDays: z.number().int().min(1).max(36500).default(30),
+    })
+    .optional(),
+  /**
    * extra HTTP headers on every request (a proxy's token, a tenant); `authorization` and `content-type` are
    * logferry's own. The hosts' URLs may carry a path and a query string (`https://proxy/es?tenant=a`), kept too
    */
   headers: z
-    .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name'), z.string().regex(/^[^\r\n]*$/, 'a header value on one line'))
+    .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_|~-]+$/, 'an HTTP header name'), z.string().regex(/^[^\r\n]*$/, 'a header value on one line'))
     .refine((h) => !Object.keys(h).some((k) => ['authorization', 'content-type', 'content-length', 'content-encoding', 'host'].includes(k.toLowerCase())), {
       message: 'authorization, content-type, content-length, content-encoding and host are set by logferry',
     })

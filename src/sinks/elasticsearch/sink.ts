@@ -322,7 +322,7 @@ export class ElasticsearchSink implements Sink {
     const lookup = await lookupStored(this.transport, this.lookupTarget, ids);
     if (lookup.kind === 'retry') {
       // As a failed request: the batch waits (a backoff), still to be looked up.
-      return this.requestFailed(batch, `looking up replayed records: ${lookup.reason}`, '', undefined, 'replay_lookup');
+      return this.requestFailed(batch, `looking up replayed records: ${lookup.reason}`, lookup.host, undefined, lookup.failure);
     }
     batch.verify = false;
     this.counters.replayChecked += batch.count;

@@ -7,6 +7,7 @@
 import { ENV_VARS } from '../../config/env-vars.js';
 import type { ElasticsearchConfig } from './config.js';
 import { describeServer, parseServerInfo, probeDataStreams, unsupportedReason, type ServerInfo } from './server-info.js';
+import { prepareLifecycle } from './lifecycle.js';
 import { templateRequests } from './templates.js';
 import type { Transport } from './transport.js';
 
@@ -126,8 +127,11 @@ export async function prepareCluster(transport: Transport, config: Elasticsearch
       };
     }
   }
+  const lifecycle = await prepareLifecycle(transport, server, config);
+  if (lifecycle.kind === 'retry') return lifecycle;
+  notes.push(...lifecycle.notes);
   if (config.installTemplate) {
-    for (const template of templateRequests(server, config)) {
+    for (const template of templateRequests(server, config, lifecycle.settings)) {
       const result = await transport.request('PUT', template.path, JSON.stringify(template.body), JSON_HEADERS);
       if (result.kind === 'error') return { kind: 'retry', reason: `installing ${template.path}: ${result.error}` };
       if (result.status === 401 || result.status === 403) {

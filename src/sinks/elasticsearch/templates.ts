@@ -102,8 +102,11 @@ export interface TemplateTargets {
   deadLetterIndex: string;
 }
 
-/** The PUTs that install both templates, in the form this server understands. */
-export function templateRequests(server: ServerInfo, targets: TemplateTargets): TemplateRequest[] {
+/**
+ * The PUTs that install both templates, in the form this server understands; `settings` are added to the
+ * logs template's (the lifecycle policy, lifecycle.ts).
+ */
+export function templateRequests(server: ServerInfo, targets: TemplateTargets, settings: Record<string, unknown> = {}): TemplateRequest[] {
   const logsName = `logferry-${targets.dataStream ?? targets.index}`;
   const logsPattern = targets.dataStream ?? `${targets.index}-*`;
   const deadName = `logferry-${targets.deadLetterIndex}`;
@@ -118,7 +121,7 @@ export function templateRequests(server: ServerInfo, targets: TemplateTargets): 
           // Above Elasticsearch's built-in `logs-*-*` (100), so a named data stream gets these mappings.
           priority: 200,
           ...(targets.dataStream !== undefined ? { data_stream: {} } : {}),
-          template: { settings: messageAnalysisSettings(), mappings: logsMappings(server) },
+          template: { settings: { ...messageAnalysisSettings(), ...settings }, mappings: logsMappings(server) },
           _meta: meta,
         },
       },
@@ -132,7 +135,7 @@ export function templateRequests(server: ServerInfo, targets: TemplateTargets): 
   return [
     {
       path: `/_template/${logsName}`,
-      body: { index_patterns: [logsPattern], order: 10, settings: messageAnalysisSettings(), mappings: typed(logsMappings(server)) },
+      body: { index_patterns: [logsPattern], order: 10, settings: { ...messageAnalysisSettings(), ...settings }, mappings: typed(logsMappings(server)) },
     },
     { path: `/_template/${deadName}`, body: { index_patterns: [deadPattern], order: 10, mappings: typed(deadLetterMappings()) } },
   ];
