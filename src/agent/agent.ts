@@ -78,7 +78,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   // A long-running agent waits (not ready, the reason logged) for refused credentials or an unverified
   // certificate to be fixed rather than exiting into a crash loop; a one-shot run fails at once.
   const sinkHooks: SinkHooks = { waitWhenRefused: options.oneshot !== true };
-  const sink = options.sink ?? (await createSink(config, logger, sinkHooks));
+  // A first start has sent nothing before: no record it reads is a replay, none needs looking up.
+  const sink = options.sink ?? (await createSink(config, logger, sinkHooks, { replays: !firstStart }));
   await sink.start();
   const { transforms, stop: stopTransforms, metrics: transformMetrics, pods, metadata } = await buildTransforms(config, logger);
   const inputs: FileInput[] = buildInputs(config, { ...options, pods });

@@ -13,7 +13,7 @@ export interface SinkHooks {
   waitWhenRefused?: boolean;
 }
 
-export async function createSink(config: Config, logger: Logger, hooks: SinkHooks = {}): Promise<Sink> {
+export async function createSink(config: Config, logger: Logger, hooks: SinkHooks = {}, start: { replays?: boolean } = {}): Promise<Sink> {
   if (config.output.kind === 'elasticsearch') {
     const { ElasticsearchSink } = await import('./elasticsearch/sink.js');
     return new ElasticsearchSink(config.output.elasticsearch, {
@@ -23,7 +23,7 @@ export async function createSink(config: Config, logger: Logger, hooks: SinkHook
       waitWhenRefused: hooks.waitWhenRefused,
       // What a restart may read again, as bulk NDJSON (about twice to three times the bytes read, with the
       // metadata): the in-flight budget plus what was acknowledged after the last checkpoint save.
-      replayCheckBytes: config.output.elasticsearch.replayCheckBytes ?? 4 * config.pipeline.maxInflightBytes,
+      replayCheckBytes: start.replays === false ? 0 : (config.output.elasticsearch.replayCheckBytes ?? 4 * config.pipeline.maxInflightBytes),
     });
   }
   const { createLocalStoreSink } = await import('../store/sink-factory.js');

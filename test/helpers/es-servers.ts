@@ -50,11 +50,27 @@ export async function serverKinds(variable: string, fallback: TestServerName[]):
 export async function serverOfKind(
   t: TestContext,
   name: TestServerName,
-  options: { privateNode?: boolean; keep?: boolean } = {},
+  /** `anyShared`: the run's shared server will do whatever its kind (the test needs nothing particular) */
+  options: { privateNode?: boolean; keep?: boolean; anyShared?: boolean } = {},
 ): Promise<ServerOfKind | undefined> {
   const rt = await testRuntime();
   const info = rt.describeServer(name);
   const shared = process.env.LOGFERRY_TEST_ES_URL;
+  if (shared && options.anyShared === true) {
+    const sharedKind = rt.describeServer(process.env.LOGFERRY_TEST_ES_SERVER || undefined);
+    const refuse = () => Promise.reject(new Error('the shared test server cannot be stopped'));
+    const none = async () => undefined;
+    return {
+      url: shared,
+      name: sharedKind.name,
+      product: sharedKind.product,
+      version: sharedKind.version,
+      shared: true,
+      stop: refuse,
+      start: refuse,
+      close: none,
+    };
+  }
   if (shared && process.env.LOGFERRY_TEST_ES_SERVER === name && options.privateNode !== true) {
     const refuse = () => Promise.reject(new Error('the shared test server cannot be stopped'));
     return { url: shared, name, product: info.product, version: info.version, shared: true, stop: refuse, start: refuse, close: async () => undefined };

@@ -145,15 +145,17 @@ describe('Elasticsearch sink (real Elasticsearch)', () => {
     assert.equal(letter._id, 'mr-100', 'same id: a replay finds it there');
     assert.equal(letter._index, `${dead}-2026.11.24`);
     assert.equal(letter._source.error.status, 400);
-    assert.equal(letter._source.error.type, 'mapper_parsing_exception');
-    assert.match(letter._source.reason, new RegExp(`^400 mapper_parsing_exception: .*json\\.user.* \\(index ${index}-2026\\.11\\.24\\)$`));
+    // Elasticsearch 8+ names it document_parsing_exception; 7.x and OpenSearch mapper_parsing_exception.
+    const parsing = letter._source.error.type as string;
+    assert.match(parsing, /^(mapper|document)_parsing_exception$/);
+    assert.match(letter._source.reason, new RegExp(`^400 ${parsing}: .*json\\.user.* \\(index ${index}-2026\\.11\\.24\\)$`));
     assert.equal(letter._source.index, `${index}-2026.11.24`);
     const original = JSON.parse(letter._source.document);
     assert.equal(original.message, 'string where an object is mapped');
     assert.deepEqual(original.json, { user: 'bob' });
     assert.equal(letter._source.kubernetes.pod.name, 'app-1');
     // Searchable by reason; the document itself is stored, not indexed.
-    assert.equal(await countDocs(url, `${dead}-*`, { term: { 'error.type': 'mapper_parsing_exception' } }), 1);
+    assert.equal(await countDocs(url, `${dead}-*`, { term: { 'error.type': parsing } }), 1);
     const mapping = await esRequest(url, 'GET', `/${dead}-2026.11.24/_mapping`);
     const props = mapping[`${dead}-2026.11.24`].mappings.properties;
     assert.equal(props.reason.type, 'keyword');

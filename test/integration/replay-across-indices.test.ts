@@ -122,6 +122,7 @@ describe('replays that land in another index: one document each', () => {
             assert.deepEqual(again.stats(), { stored: 100, duplicates: N, deadLettered: 0, failed: 0, retries: 0 });
             t.diagnostic(`replay of ${N} + 100 records with the lookup: ${ms} ms`);
           } else {
+            t.diagnostic(`replay of ${N} + 100 records without the lookup: ${ms} ms`);
             assert.equal(result.docs, 2 * N + 100, 'without the lookup the replay is stored again (the case the lookup exists for)');
           }
         }

@@ -88,9 +88,9 @@ export const elasticsearchSinkConfigSchema = z.strictObject({
     })
     .optional(),
   /**
-   * after a start, this many bytes of records (bulk NDJSON) are looked up by `_id` across the target's
+   * after a restart, this many bytes of records (bulk NDJSON) are looked up by `_id` across the target's
    * indices before they are sent, so a replay after a rollover or UTC midnight is not stored twice
-   * (default: 4 × pipeline.maxInflightBytes; 0: no lookup)
+   * (default: 4 × pipeline.maxInflightBytes; 0: no lookup; none on a first start, which replays nothing)
    */
   replayCheckBytes: z.number().int().min(0).optional(),
   /** a bulk request is sent once its body would pass this many bytes (uncompressed NDJSON) */
