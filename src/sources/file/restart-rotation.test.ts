@@ -7,7 +7,7 @@
  * never looked for. Real files, the real Tailer.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
@@ -107,4 +107,32 @@ it('a file rotated twice between recovery and the first scan of a restart: every
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} lines missing`);
   assert.deepEqual(doubled, []);
   assert.equal(records.length, expected.length);
+});
+
+it('a first start reading from the beginning reads the rotated file beside the current one; reading from the end, neither', async () => {
+  for (const readFrom of ['beginning', 'end'] as const) {
+    const logs = join(root, `first-${readFrom}`);
+    mkdirSync(logs, { recursive: true });
+    // the kubelet's last rotated file, still uncompressed, and the current one
+    const rotated = join(logs, 'app.log.20261203-101500');
+    writeFileSync(rotated, lines('old', 40));
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(rotated, anHourAgo, anHourAgo); // written long before the agent first started
+    writeFileSync(join(logs, 'app.log'), lines('now', 10));
+    const records: LogRecord[] = [];
+    const run = tailer(
+      logs,
+      join(root, `first-${readFrom}-data`),
+      (out) => {
+        records.push(...out);
+        for (const record of out) ackRecord(record);
+      },
+      { oneshot: true, firstStart: true },
+    );
+    run.options.inputs[0].readFrom = readFrom;
+    await run.start();
+    const messages = records.map((r) => r.message).sort();
+    if (readFrom === 'beginning') assert.deepEqual(messages, [...lines('now', 10).split('\n'), ...lines('old', 40).split('\n')].filter(Boolean).sort());
+    else assert.deepEqual(messages, []);
+  }
 });

@@ -331,7 +331,7 @@ export class Tailer implements RecoveryHost {
           // A file new to this run may have rotated before it was seen (created and rotated within one look,
           // while reading was held back, or between the start's recovery and this first scan): its rotated
           // siblings written since the run began are read too (on the first scan, since the previous run's
-          // last look). Not when a first start was told to read only new lines.
+          // last look, and all of them at a first start). Not when a first start was told to read only new lines.
           const file = this.byPath.get(path);
           if (file !== undefined && readFrom === 'beginning') await this.recovery.findUnseenSiblings(file.realPath, this.siblingsSince(initial));
         }
@@ -347,9 +347,12 @@ export class Tailer implements RecoveryHost {
 
   /** Rotated siblings modified since this are new to the run (see rescan). */
   private siblingsSince(initial: boolean): number {
+    if (!initial) return this.startedAtMs - 1000;
+    // A first start reading from the beginning reads what the node still keeps of each container: the
+    // kubelet's last rotated file (not yet compressed) too, not only the current one.
+    if (this.options.firstStart) return 0;
     const previous = this.options.checkpoints.previousScannedAt;
-    const since = initial && previous !== undefined ? Math.min(previous, this.startedAtMs) : this.startedAtMs;
-    return since - 1000;
+    return Math.min(previous ?? this.startedAtMs, this.startedAtMs) - 1000;
   }
 
   inputNamed(name: string | undefined): FileInput | undefined {
