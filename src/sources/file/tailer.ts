@@ -395,7 +395,12 @@ export class Tailer implements RecoveryHost {
         entry !== undefined && generation === (entry.generation ?? 0) ? entry.idPrefix : idPrefixFor(this.options.nodeName, fingerprint, generation);
       const displayPath = known ? (entry?.displayPath ?? input.displayPath(realPath)) : input.displayPath(path);
       const context: FileContext = { path: displayPath, pathJson: JSON.stringify(displayPath), idPrefix, meta: description.meta };
-      const parser = createFileParser({ ...description.parser, file: context, maxRecordBytes: this.options.maxRecordBytes, now: description.parser.now ?? this.options.now });
+      const parser = createFileParser({
+        ...description.parser,
+        file: context,
+        maxRecordBytes: this.options.maxRecordBytes,
+        now: description.parser.now ?? this.options.now,
+      });
       const file = new TailedFile(handle, path, realPath, input.name, fingerprint, key, context, parser, offset, (f, position, released) =>
         this.onCommit(f, position, released),
       );
