@@ -36,7 +36,7 @@ export const containerInputSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** globs under --root; default /var/log/containers/*.log */
   paths: z.array(z.string().min(1)).default(['/var/log/containers/*.log']),
-  /** where to start in files found at first start; files appearing later are always read from the beginning */
+  /** where to start in files found at first start (`beginning` also reads their rotated, not yet compressed siblings); files appearing later are always read from the beginning */
   readFrom: z.enum(['beginning', 'end']).default('beginning'),
   message: messageParsing.default('auto'),
   multiline: multilineSchema.optional(),
